@@ -1,0 +1,114 @@
+"""Per-episode cache of the per-frame block features (the expensive part of extraction).
+
+Key: the episode folder's content (every file's relative path, size, mtime_ns and a blake2b hash of
+its first and last MiB), the extractor settings and ``FEATURE_CODE_VERSION``. Files are written
+atomically (a temp file in the cache folder, then ``os.replace``), so a crash never leaves a
+half-written entry under a real name; stray temp files are never read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import XperienceError
+from .context import ExtractSettings
+
+log = logging.getLogger("xperience_suite.features")
+
+FEATURE_CODE_VERSION = "1"
+CACHE_ENV = "XPERIENCE_SUITE_CACHE"
+_MIB = 1 << 20
+_META = "__meta__"
+
+
+def default_cache_dir(cache_dir: str | Path | None = None) -> Path:
+    """``<cache_dir | $XPERIENCE_SUITE_CACHE | ~/.cache/xperience_suite>/features``."""
+    base = cache_dir or os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "xperience_suite"
+    return Path(base).expanduser() / "features"
+
+
+def _file_digest(path: Path, size: int) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        h.update(f.read(_MIB))
+        if size > 2 * _MIB:
+            f.seek(size - _MIB)
+            h.update(f.read(_MIB))
+        elif size > _MIB:
+            h.update(f.read())
+    return h.hexdigest()
+
+
+def episode_fingerprint(root: str | Path) -> list[list]:
+    """``[[relative path, size, mtime_ns, head/tail digest], ...]`` of every file under ``root``."""
+    root = Path(root)
+    rows = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        st = path.stat()
+        rows.append([path.relative_to(root).as_posix(), st.st_size, st.st_mtime_ns,
+                     _file_digest(path, st.st_size)])
+    return rows
+
+
+def cache_key(root: str | Path, settings: ExtractSettings) -> str:
+    payload = json.dumps({"files": episode_fingerprint(root), "settings": settings.cache_fields(),
+                          "version": FEATURE_CODE_VERSION}, sort_keys=True)
+    return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
+
+
+class FeatureCache:
+    """``<folder>/<episode_id>-<key>.npz`` holding each block's computed value."""
+
+    def __init__(self, cache_dir: str | Path | None = None):
+        self.folder = default_cache_dir(cache_dir)
+
+    def path(self, episode_id: str, key: str) -> Path:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in episode_id) or "episode"
+        return self.folder / f"{safe}-{key}.npz"
+
+    def load(self, path: Path) -> tuple[dict, dict] | None:
+        """``(values by block, meta)`` or ``None`` on a miss or an unreadable entry."""
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                meta = json.loads(str(npz[_META]))
+                values: dict = {}
+                for name, parts in meta["blocks"].items():
+                    arrays = [npz[f"{name}/{i}"] for i in range(parts)]
+                    values[name] = arrays[0] if parts == 1 else tuple(arrays)
+            return values, meta
+        except (OSError, ValueError, KeyError, json.JSONDecodeError) as err:
+            log.warning("ignoring unreadable feature cache %s (%s)", path, err)
+            return None
+
+    def save(self, path: Path, values: dict, meta: dict) -> None:
+        """Write atomically; ``values`` maps block -> array | tuple of arrays | None (missing)."""
+        arrays, parts = {}, {}
+        for name, value in values.items():
+            if value is None:
+                continue
+            items = value if isinstance(value, tuple) else (value,)
+            parts[name] = len(items)
+            arrays.update({f"{name}/{i}": np.asarray(a) for i, a in enumerate(items)})
+        arrays[_META] = np.array(json.dumps({**meta, "blocks": parts}))
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".npz")
+        except OSError as err:
+            raise XperienceError(f"cannot write the feature cache ({err})", file=self.folder,
+                                 expected="a writable cache folder") from None
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

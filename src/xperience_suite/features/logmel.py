@@ -1,0 +1,101 @@
+"""Raw log-mel block (588 values per window), the alternate audio representation.
+
+On the window's own samples (its frames' samples, ``[bounds_lo[start], bounds_hi[end - 1])``):
+``torchaudio.transforms.MelSpectrogram`` (n_fft 512, Hann window, hop 160, 64 mel bands from 40 Hz
+to Nyquist, power 2, ``center=True`` reflect padding), then ``log1p``. Over time, per band, in
+this order (each 64 long, stat-major like the window statistics): mean, std (ddof 0), min, max,
+p10, p50, p90 (linear), mean and std of the first difference (0 with one STFT frame) = 576. Then
+12 waveform values: RMS, mean |x|, std |x|, max |x|, zero-crossing rate, log1p(mean power), mean
+|x| in each third of the window (``np.array_split``), last third minus first third, duration in
+seconds, number of STFT frames. A window shorter than 257 samples is zero-padded to 257 before the
+STFT; a window without samples is all zeros.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import torch
+import torchaudio
+
+from .context import BlockContext
+from .registry import block
+
+N_FFT = 512
+HOP = 160
+N_MELS = 64
+F_MIN = 40.0
+MEL_STATS = 9
+LOGMEL_DIM = N_MELS * MEL_STATS + 12
+_BATCH = 128
+
+
+@lru_cache(maxsize=4)
+def mel_transform(sample_rate: int) -> torchaudio.transforms.MelSpectrogram:
+    return torchaudio.transforms.MelSpectrogram(
+        sample_rate=sample_rate, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS, f_min=F_MIN,
+        f_max=sample_rate / 2.0, window_fn=torch.hann_window, power=2.0, center=True)
+
+
+def _mel_stats(x: torch.Tensor, sample_rate: int) -> np.ndarray:
+    """``x (n, L)`` float32 -> ``(n, 576)`` log-mel statistics over time."""
+    if x.shape[1] <= N_FFT // 2:
+        x = torch.nn.functional.pad(x, (0, N_FFT // 2 + 1 - x.shape[1]))
+    with torch.no_grad():
+        logmel = torch.log1p(mel_transform(sample_rate)(x))  # (n, 64, F)
+        q = torch.quantile(logmel, torch.tensor([0.1, 0.5, 0.9]), dim=2)  # (3, n, 64)
+        stats = [logmel.mean(2), logmel.std(2, correction=0), logmel.amin(2), logmel.amax(2),
+                 q[0], q[1], q[2]]
+        if logmel.shape[2] > 1:
+            diff = logmel.diff(dim=2)
+            stats += [diff.mean(2), diff.std(2, correction=0)]
+        else:
+            stats += [torch.zeros_like(stats[0])] * 2
+        return torch.cat(stats, dim=1).numpy()
+
+
+def _waveform_stats(x: np.ndarray, sample_rate: int) -> np.ndarray:
+    """``x (n, L)`` float64, L >= 1 -> ``(n, 12)``."""
+    n, L = x.shape
+    ax = np.abs(x)
+    power = (x * x).mean(axis=1)
+    zcr = (x[:, 1:] * x[:, :-1] < 0).mean(axis=1) if L > 1 else np.zeros(n)
+    thirds = np.stack([p.mean(axis=1) if p.shape[1] else np.zeros(n)
+                       for p in np.array_split(ax, 3, axis=1)], axis=1)
+    stft_frames = 1 + max(L, N_FFT // 2 + 1) // HOP
+    return np.column_stack([
+        np.sqrt(power), ax.mean(axis=1), ax.std(axis=1), ax.max(axis=1), zcr, np.log1p(power),
+        thirds, thirds[:, 2] - thirds[:, 0], np.full(n, L / sample_rate), np.full(n, stft_frames)])
+
+
+def logmel_window_features(samples: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                           sample_rate: int) -> np.ndarray:
+    """``samples (S,)``, window sample bounds ``(W,)`` ``[lo, hi)`` -> ``(W, 588)`` float32.
+
+    Windows of equal length are computed together, in batches."""
+    samples = np.nan_to_num(np.asarray(samples, dtype=np.float32))
+    lo = np.asarray(lo, dtype=np.int64)
+    lengths = np.maximum(np.asarray(hi, dtype=np.int64) - lo, 0)
+    out = np.zeros((len(lo), LOGMEL_DIM), dtype=np.float32)
+    for length in np.unique(lengths):
+        if length == 0:
+            continue
+        rows_all = np.nonzero(lengths == length)[0]
+        for i in range(0, len(rows_all), _BATCH):
+            rows = rows_all[i:i + _BATCH]
+            x = samples[lo[rows][:, None] + np.arange(int(length))[None, :]]
+            out[rows, :N_MELS * MEL_STATS] = _mel_stats(torch.from_numpy(x), sample_rate)
+            out[rows, N_MELS * MEL_STATS:] = _waveform_stats(x.astype(np.float64), sample_rate)
+    return out
+
+
+@block("raw_logmel", LOGMEL_DIM, "window")
+def raw_logmel(ctx: BlockContext) -> np.ndarray | None:
+    """``(W, 588)`` raw log-mel statistics of every window's audio."""
+    track = ctx.audio()
+    if track is None or len(ctx.starts) == 0:
+        return None
+    flo, fhi = ctx.frame_sample_bounds(track)
+    return logmel_window_features(track.samples, flo[ctx.starts], fhi[ctx.ends - 1],
+                                  track.sample_rate)

@@ -1,0 +1,114 @@
+"""The one registry of feature blocks.
+
+Each block is declared once: name, window dims, kind and compute function. Kinds:
+
+- ``frame``: ``compute(ctx) -> (N, d)`` per-frame signal, reduced by window statistics (7d).
+- ``imu``: ``compute(ctx) -> (samples (M, d), keyframe_indices (N,))``, statistics over the IMU
+  samples ``keyframe_indices[start] .. keyframe_indices[end - 1]`` of each window.
+- ``static``: ``compute(ctx) -> (d,)``, the same vector for every window.
+- ``window``: ``compute(ctx) -> (W, d)``, computed per window directly (raw log-mel).
+
+``compute`` returns ``None`` when the modality is missing: the block is then zero-filled and
+marked unavailable. Order and dims come from the feature contract (``contract.json``); blocks
+outside the contract (``raw_logmel``) follow it in ``EXTRA_BLOCKS`` order.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import XperienceError
+
+KINDS = ("frame", "imu", "static", "window")
+EXTRA_BLOCKS = ("raw_logmel",)
+AUDIO_BLOCK = "audio_fisheye_cam0_aac"
+RAW_LOGMEL_BLOCK = "raw_logmel"
+
+_PACKAGE_CONTRACT = Path(__file__).with_name("contract.json")
+_SHARED_CONTRACT = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / \
+    "feature_contract.json"
+
+
+@dataclass(frozen=True)
+class BlockDef:
+    name: str
+    dim: int  # window dims (7 * per-frame d for frame/imu kinds)
+    kind: str
+    compute: Callable[[Any], Any]
+    relative_to_window_start: bool = False  # frame kind: subtract the window's first frame
+    fixed_dim: bool = True  # False: the length depends on the episode (calibration)
+
+    @property
+    def frame_dim(self) -> int:
+        return self.dim // 7 if self.kind in ("frame", "imu") else self.dim
+
+
+_REGISTRY: dict[str, BlockDef] = {}
+
+
+def register(defn: BlockDef) -> BlockDef:
+    if defn.kind not in KINDS:
+        raise XperienceError(f"unknown block kind '{defn.kind}'", key=defn.name,
+                             expected=f"one of {KINDS}")
+    if defn.kind in ("frame", "imu") and defn.dim % 7:
+        raise XperienceError("frame/imu block dims must be 7 * per-frame d", key=defn.name,
+                             expected=f"a multiple of 7, got {defn.dim}")
+    _REGISTRY[defn.name] = defn
+    return defn
+
+
+def block(name: str, dim: int, kind: str, **options) -> Callable:
+    """Decorator form of ``register`` for a compute function."""
+    def wrap(fn: Callable) -> Callable:
+        register(BlockDef(name=name, dim=dim, kind=kind, compute=fn, **options))
+        return fn
+    return wrap
+
+
+def contract_path() -> Path:
+    """The shared reference contract when present, else the package copy."""
+    return _SHARED_CONTRACT if _SHARED_CONTRACT.is_file() else _PACKAGE_CONTRACT
+
+
+def load_contract(path: Path | None = None) -> list[dict]:
+    """``[{name, start, end, dim}]`` of the 18 contract blocks."""
+    path = Path(path) if path else contract_path()
+    try:
+        entries = json.loads(path.read_text())
+        return [{k: e[k] for k in ("name", "start", "end", "dim")} for e in entries]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise XperienceError(f"cannot read the feature contract: {err}", file=path,
+                             expected="a JSON list of {name, start, end, dim}") from None
+
+
+def _load_modules() -> None:
+    from . import (audio, body, camera, depth, hands, imu, logmel, static, text,  # noqa: F401
+                   video)
+
+
+def contract_names() -> list[str]:
+    return [e["name"] for e in load_contract(_PACKAGE_CONTRACT)]
+
+
+def all_blocks() -> list[BlockDef]:
+    """Every registered block: the contract's 18 in contract order, then ``EXTRA_BLOCKS``."""
+    _load_modules()
+    names = contract_names() + list(EXTRA_BLOCKS)
+    missing = [n for n in names if n not in _REGISTRY]
+    extra = [n for n in _REGISTRY if n not in names]
+    if missing or extra:
+        raise XperienceError("feature registry does not match the contract",
+                             file=_PACKAGE_CONTRACT, key=",".join(missing + extra),
+                             expected="one registered block per contract entry")
+    return [_REGISTRY[n] for n in names]
+
+
+def get_block(name: str) -> BlockDef:
+    _load_modules()
+    if name not in _REGISTRY:
+        raise XperienceError(f"unknown feature block '{name}'", key=name,
+                             expected=f"one of {sorted(_REGISTRY)}")
+    return _REGISTRY[name]

@@ -1,0 +1,85 @@
+"""Video blocks: 98 values per 32x32 RGB frame, one block per MP4 (six in all).
+
+Per frame, RGB in [0, 1]: channel mean (3), channel std (3), 8-bin histogram per channel over
+[0, 1] normalised to sum 1 (24, ``np.histogram`` bins: the last bin holds 1.0), the ITU-R 601 luma
+area-resized to an 8x8 grid (64), mean |gx|, mean |gy|, std |gx|, std |gy| of ``np.gradient``
+of the 32x32 luma (4).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from ..episode.episode import VIDEO_NAMES
+from ..errors import XperienceError
+from .context import BlockContext, fit_frames
+from .registry import BlockDef, register
+from .resize import area_resize
+
+VIDEO_DIM = 98
+HIST_BINS = 8
+LUMA_601 = np.array([0.299, 0.587, 0.114])
+_CHUNK = 512
+
+
+def _u8_bins() -> np.ndarray:
+    """``(256,)`` histogram bin of every 8-bit value ``v / 255`` by ``np.histogram``'s own rule."""
+    edges = np.histogram_bin_edges(np.zeros(1), bins=HIST_BINS, range=(0.0, 1.0))
+    values = np.arange(256) / 255.0
+    bins = np.searchsorted(edges, values, side="right") - 1
+    return np.minimum(bins, HIST_BINS - 1)  # np.histogram closes the last bin on the right
+
+
+U8_BINS = _u8_bins()
+
+
+_LEVELS = np.arange(256) / 255.0
+_TO_BINS = np.eye(HIST_BINS)[U8_BINS]  # (256, 8) one-hot: 8-bit value -> histogram bin
+
+
+def _features_chunk(frames: np.ndarray) -> np.ndarray:
+    """Channel statistics and histograms come from exact 256-level counts per channel."""
+    n, h, w, _ = frames.shape
+    pixels = float(h * w)
+    codes = frames.reshape(n, h * w, 3).astype(np.int32) + 256 * np.arange(3, dtype=np.int32)
+    codes += (768 * np.arange(n, dtype=np.int32))[:, None, None]
+    counts = np.bincount(codes.reshape(-1), minlength=n * 768).reshape(n, 3, 256) / pixels
+    mean = counts @ _LEVELS
+    std = np.sqrt(np.maximum(counts @ (_LEVELS * _LEVELS) - mean * mean, 0.0))
+    gray = frames.astype(np.float64) @ (LUMA_601 / 255.0)  # (n, h, w)
+    gy, gx = np.gradient(gray, axis=(1, 2))
+    gx, gy = np.abs(gx).reshape(n, -1), np.abs(gy).reshape(n, -1)
+    return np.concatenate([
+        mean, std, (counts @ _TO_BINS).reshape(n, 3 * HIST_BINS),
+        area_resize(gray, (8, 8)).reshape(n, 64),
+        np.stack([gx.mean(1), gy.mean(1), gx.std(1), gy.std(1)], axis=1),
+    ], axis=1)
+
+
+def video_frame_features(frames: np.ndarray) -> np.ndarray:
+    """``frames (n, 32, 32, 3)`` uint8 RGB -> ``(n, 98)`` float32."""
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+        raise XperienceError("video frames must be uint8 RGB", key="frames",
+                             expected=f"(n, H, W, 3) uint8, got {frames.shape} {frames.dtype}")
+    out = np.empty((len(frames), VIDEO_DIM), dtype=np.float32)
+    for i in range(0, len(frames), _CHUNK):
+        out[i:i + _CHUNK] = _features_chunk(frames[i:i + _CHUNK])
+    return out
+
+
+def video_block(ctx: BlockContext, video: str) -> np.ndarray | None:
+    """``(N, 98)`` features of ``<video>.mp4``, decoded once at the settings' size."""
+    path = ctx.episode.videos.get(video)
+    if path is None:
+        return None
+    from ..episode import decode_video
+    size = ctx.settings.video_size
+    frames = decode_video(path, size=(size, size))
+    return fit_frames(video_frame_features(frames), ctx, f"{video}.mp4")
+
+
+for _name in VIDEO_NAMES:
+    register(BlockDef(name=f"video_{_name}", dim=7 * VIDEO_DIM, kind="frame",
+                      compute=partial(video_block, video=_name)))

@@ -1,0 +1,284 @@
+"""LightningModules that fit a head on one task and score it with torchmetrics.
+
+``HeadModule`` holds what every head kind shares: the train-only scalers (buffers, saved in the
+checkpoint), the network (``minimal`` linear/ridge or the reference ``mlp``), both training
+procedures, and test-time scoring. Subclasses per head kind define the loss, how outputs become
+predictions, and how the metric suite is fed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..metrics.suites import at_least_one, build_metric_suite
+from .networks import reference_mlp, solve_ridge, zero_linear
+
+
+class HeadModule(L.LightningModule):
+    kind = ""
+    closed_form = False  # minimal head of this kind is solved in closed form (ridge)
+
+    def __init__(self, input_dim: int, output_dim: int, head: dict, task: dict,
+                 class_names: list[str] | None = None, target_shape: list[int] | None = None):
+        super().__init__()
+        self.save_hyperparameters()
+        self.head_name = head["name"]
+        self.automatic_optimization = self.head_name == "mlp"
+        if self.head_name == "mlp":
+            self.net = reference_mlp(input_dim, output_dim, head["hidden"], head["layers"],
+                                     head["dropout"])
+        else:
+            self.net = zero_linear(input_dim, output_dim)
+        self.register_buffer("x_mean", torch.zeros(input_dim))
+        self.register_buffer("x_std", torch.ones(input_dim))
+        self.metrics = self.build_metrics()
+        self.test_records: list[dict[str, torch.Tensor]] = []
+
+    # -- scalers -----------------------------------------------------------------------------
+    def fit_scalers(self, x_train: torch.Tensor, y_train: torch.Tensor) -> None:
+        """Fit input (and, per kind, target) scalers on the train split only."""
+        self.x_mean.copy_(x_train.mean(0))
+        self.x_std.copy_(_safe_std(x_train.std(0, unbiased=False)))
+
+    def scale_x(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.nan_to_num((x - self.x_mean) / self.x_std)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(self.scale_x(x))
+
+    # -- training ----------------------------------------------------------------------------
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        if self.automatic_optimization:
+            loss = self.loss(self(x), y)
+            self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True,
+                     batch_size=len(x))
+            return loss
+        loss = self.fit_minimal(x, y)
+        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(x))
+        return None
+
+    def fit_minimal(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Full-batch gradient descent with an L2 penalty (the reference logistic heads)."""
+        cfg = self.hparams.head
+        opt = self.optimizers()
+        xs = self.scale_x(x)
+        for _ in range(int(cfg["gd_steps"])):
+            opt.zero_grad()
+            loss = self.loss(self.net(xs), y) + cfg["l2"] * self.net.weight.pow(2).sum()
+            self.manual_backward(loss)
+            opt.step()
+        return loss.detach()
+
+    def configure_optimizers(self):
+        cfg = self.hparams.head
+        if self.head_name == "mlp":
+            return torch.optim.AdamW(self.parameters(), lr=cfg["lr"],
+                                     weight_decay=cfg["weight_decay"])
+        return torch.optim.SGD(self.net.parameters(), lr=cfg["lr"])
+
+    # -- scoring -----------------------------------------------------------------------------
+    def test_step(self, batch, batch_idx):
+        x, y = batch
+        out = self(x)
+        pred, conf = self.decode(out)
+        self.update_metrics(out, pred, y)
+        self.test_records.append({"pred": pred.detach().cpu(), "confidence": conf.detach().cpu(),
+                                  "target": y.detach().cpu()})
+
+    def on_test_epoch_start(self):
+        self.metrics.reset()
+        self.test_records = []
+
+    def on_test_epoch_end(self):
+        for name, value in self.metrics.compute().items():
+            self.log(f"test/{name}", float(value), sync_dist=True)
+
+    def test_predictions(self) -> dict[str, np.ndarray]:
+        return {k: torch.cat([r[k] for r in self.test_records]).numpy()
+                for k in ("pred", "confidence", "target")}
+
+    # -- per kind ----------------------------------------------------------------------------
+    def build_metrics(self) -> nn.Module:
+        raise NotImplementedError
+
+    def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def decode(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Network output -> (prediction, confidence) per sample, in target units."""
+        raise NotImplementedError
+
+    def update_metrics(self, out: torch.Tensor, pred: torch.Tensor, y: torch.Tensor) -> None:
+        self.metrics.update(pred, y)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["xperience"] = {"kind": self.kind, "head": self.head_name}
+
+
+class ClassificationHead(HeadModule):
+    """Multiclass labels; class-weighted cross-entropy (inverse train frequency)."""
+
+    kind = "classification"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register_buffer("class_weight", torch.ones(self.hparams.output_dim))
+
+    def build_metrics(self):
+        return self.build_metrics_for(self.hparams.output_dim)
+
+    def build_metrics_for(self, num_classes: int) -> nn.Module:
+        """Metric suite over ``num_classes`` (more than the head's when scoring unseen labels)."""
+        return build_metric_suite(self.kind, num_classes=num_classes)
+
+    def fit_scalers(self, x_train, y_train):
+        super().fit_scalers(x_train, y_train)
+        counts = torch.bincount(y_train, minlength=self.hparams.output_dim).float()
+        weight = torch.where(counts > 0, counts.sum() / (len(counts) * counts.clamp(min=1)),
+                             torch.zeros_like(counts))
+        self.class_weight.copy_(weight)
+
+    def loss(self, out, y):
+        return F.cross_entropy(out, y, weight=self.class_weight)
+
+    def decode(self, out):
+        prob = out.softmax(-1)
+        conf, pred = prob.max(-1)
+        return pred, conf
+
+
+class PairHead(ClassificationHead):
+    """Two-class pair verification (temporal order, misalignment); F1 of class 1."""
+
+    kind = "binary"
+
+    def build_metrics_for(self, num_classes: int) -> nn.Module:
+        return build_metric_suite(self.kind)
+
+
+class MultilabelHead(HeadModule):
+    """Object sets; BCE with positive weights clipped to [1, 20]; at least one label per sample."""
+
+    kind = "multilabel"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register_buffer("pos_weight", torch.ones(self.hparams.output_dim))
+
+    def build_metrics(self):
+        return build_metric_suite(self.kind, num_labels=self.hparams.output_dim)
+
+    def fit_scalers(self, x_train, y_train):
+        super().fit_scalers(x_train, y_train)
+        pos = y_train.sum(0)
+        neg = len(y_train) - pos
+        cfg = self.hparams.head
+        self.pos_weight.copy_((neg / pos.clamp(min=1e-12)).clamp(cfg["pos_weight_min"],
+                                                                 cfg["pos_weight_max"]))
+
+    def loss(self, out, y):
+        return F.binary_cross_entropy_with_logits(out, y, pos_weight=self.pos_weight)
+
+    def decode(self, out):
+        prob = out.sigmoid()
+        pred = at_least_one(prob)
+        conf = torch.where(pred.bool(), prob, 1 - prob).mean(-1)
+        return pred, conf
+
+    def update_metrics(self, out, pred, y):
+        self.metrics.update(out.sigmoid(), y)
+
+
+class RegressionHead(HeadModule):
+    """Real-valued targets; MSE on z-scored targets (non-finite targets masked); ridge minimal."""
+
+    kind = "regression"
+    closed_form = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register_buffer("y_mean", torch.zeros(self.hparams.output_dim))
+        self.register_buffer("y_std", torch.ones(self.hparams.output_dim))
+
+    def build_metrics(self):
+        return build_metric_suite(self.kind)
+
+    def fit_scalers(self, x_train, y_train):
+        super().fit_scalers(x_train, y_train)
+        finite = torch.isfinite(y_train)
+        count = finite.sum(0).clamp(min=1)
+        y0 = torch.where(finite, y_train, torch.zeros_like(y_train))
+        mean = y0.sum(0) / count
+        var = torch.where(finite, (y_train - mean) ** 2, torch.zeros_like(y_train)).sum(0) / count
+        self.y_mean.copy_(mean)
+        self.y_std.copy_(_safe_std(var.sqrt()))
+
+    def scale_y(self, y: torch.Tensor) -> torch.Tensor:
+        return (y - self.y_mean) / self.y_std
+
+    def loss(self, out, y):
+        z = self.scale_y(y)
+        mask = torch.isfinite(z)
+        return F.mse_loss(out[mask], z[mask])
+
+    def fit_minimal(self, x, y):
+        """Closed-form kernel ridge on z-scored inputs and targets (masked targets -> mean)."""
+        z = torch.nan_to_num(self.scale_y(y), nan=0.0, posinf=0.0, neginf=0.0)
+        weight = solve_ridge(self.scale_x(x), z, float(self.hparams.head["ridge_l2"]))
+        with torch.no_grad():
+            self.net.weight.copy_(weight.T)
+            self.net.bias.zero_()
+        return self.loss(self.net(self.scale_x(x)), y).detach()
+
+    def configure_optimizers(self):
+        return super().configure_optimizers() if self.head_name == "mlp" else None
+
+    def decode(self, out):
+        pred = out * self.y_std + self.y_mean
+        return pred, torch.full((len(out),), float("nan"), device=out.device)
+
+
+class TrajectoryHead(RegressionHead):
+    """Future hand joints (H, 42, 3) per sample; MPJPE and final-frame MPJPE."""
+
+    kind = "trajectory"
+
+    def build_metrics(self):
+        return build_metric_suite(self.kind)
+
+    def update_metrics(self, out, pred, y):
+        shape = (len(pred), *self.hparams.target_shape)
+        self.metrics.update(pred.reshape(shape), y.reshape(shape))
+
+
+class RetrievalHead(RegressionHead):
+    """Projection into a target block; ranked by cosine in the z-scored target space."""
+
+    kind = "retrieval"
+
+    def build_metrics(self):
+        return build_metric_suite(self.kind, primary=self.hparams.task["primary_metric"])
+
+    def update_metrics(self, out, pred, y):
+        truth = torch.nan_to_num(self.scale_y(y))
+        if self.hparams.task.get("query") == "target":
+            self.metrics.update(truth, out)
+        else:
+            self.metrics.update(out, truth)
+
+
+HEAD_MODULES: dict[str, type[HeadModule]] = {
+    cls.kind: cls for cls in (ClassificationHead, PairHead, MultilabelHead, RegressionHead,
+                              TrajectoryHead, RetrievalHead)
+}
+
+
+def _safe_std(std: torch.Tensor) -> torch.Tensor:
+    return torch.where(std > 1e-8, std, torch.ones_like(std))

@@ -1,0 +1,235 @@
+"""Metric suites per head kind: one ``MetricSuite`` scores one task's test predictions.
+
+``build_metric_suite(kind, **kw)`` looks the kind up in ``METRIC_SETS`` and returns a
+``MetricSuite`` (a ``torch.nn.Module``, so Lightning moves it with the model). What ``update``
+takes, per kind:
+
+- ``classification`` (``num_classes``): logits or scores ``(B, C)`` (argmax) or class indices
+  ``(B,)``; target indices ``(B,)``. macro_f1 (primary), accuracy (micro: share correct). Macro-F1
+  averages the classes present in target or prediction (torchmetrics skips classes with no
+  tp/fp/fn, as scikit-learn does). ``num_classes=1`` is scored as 2 classes (torchmetrics needs
+  at least 2); the empty class is skipped, so an all-correct single-class test scores 1.0.
+- ``binary`` (alias ``pair``): class-1 probabilities or logits ``(B,)`` (probabilities when all
+  lie in [0, 1], else logits; class 1 when > 0.5), two-class scores ``(B, 2)`` (argmax) or labels
+  ``(B,)``; target 0/1 ``(B,)``. f1 of class 1 (primary), accuracy, macro_f1.
+- ``multilabel`` (``num_labels``, ``threshold=0.5``): probabilities ``(B, L)`` (logits when any
+  value lies outside [0, 1]); ``at_least_one`` turns them into the predicted set; target 0/1
+  ``(B, L)``. micro_f1 (primary), macro_f1 (every label counts, an absent one as 0, as in
+  scikit-learn).
+- ``regression``: any matching shapes, all values flattened, non-finite entries masked:
+  r2 (primary), mse, mae, masked_values.
+- ``trajectory`` (``num_frames`` for flat rows): ``(B, F, J, 3)`` or ``(B, F * J * 3)``:
+  mpjpe (primary, lower is better), final_mpjpe, and r2, mse, mae, masked_values over the values.
+- ``retrieval`` (``top_k=(1, 5, 10)``): ``update(query (B, d), gallery (B, d), group=(B,))``, the
+  positive of query i being gallery row i: mrr (primary), top1, top5, top10.
+
+Every factory takes ``primary=`` to pick another primary metric of its suite; ``higher_is_better``
+follows from the primary's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+from torchmetrics import MetricCollection
+from torchmetrics.classification import (BinaryAccuracy, BinaryF1Score, MulticlassAccuracy,
+                                         MulticlassF1Score, MultilabelF1Score)
+
+from xperience_suite.errors import XperienceError
+from xperience_suite.metrics.masked_regression import MaskedRegressionMetrics
+from xperience_suite.metrics.mpjpe import MPJPE
+from xperience_suite.metrics.retrieval import RetrievalAtGallery
+
+LOWER_IS_BETTER = frozenset({"mse", "mae", "mpjpe", "final_mpjpe", "masked_values"})
+
+
+def at_least_one(probs: Tensor, threshold: float = 0.5) -> Tensor:
+    """Predicted label set ``(B, L)`` of 0/1: labels with probability > threshold, or the most
+    probable label of a row where none passes (NaN never wins unless the whole row is NaN)."""
+    probs = torch.nan_to_num(probs.detach().to(torch.float32), nan=float("-inf"))
+    chosen = probs > threshold
+    best = torch.zeros_like(chosen)
+    best[torch.arange(len(probs), device=probs.device), probs.argmax(dim=1)] = True
+    empty = ~chosen.any(dim=1, keepdim=True)
+    return (chosen | (best & empty)).to(torch.long)
+
+
+def as_probabilities(scores: Tensor) -> Tensor:
+    """``scores`` unchanged when all finite values lie in [0, 1], else ``sigmoid(scores)``."""
+    finite = scores[torch.isfinite(scores)]
+    if len(finite) and (finite.min() < 0 or finite.max() > 1):
+        return torch.sigmoid(scores)
+    return scores
+
+
+class SuiteSpec(NamedTuple):
+    """What a ``METRIC_SETS`` factory returns."""
+
+    metrics: MetricCollection
+    primary: str
+    names: tuple[str, ...]
+    prepare: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]] | None = None
+
+
+def _check_primary(kind: str, primary: str, names: Sequence[str]) -> str:
+    if primary not in names:
+        raise XperienceError(f"unknown primary metric for {kind} suite", key="primary",
+                             expected=f"one of {list(names)}, got '{primary}'")
+    return primary
+
+
+def _class_indices(preds: Tensor, target: Tensor, num_classes: int) -> tuple[Tensor, Tensor]:
+    if preds.ndim == 2:
+        preds = preds.argmax(dim=1)
+    target = target.to(torch.long)
+    if preds.ndim != 1 or target.shape != preds.shape:
+        raise XperienceError("classification predictions do not match targets", key="preds",
+                             expected=f"(B, C) scores or (B,) indices for (B,) targets, got "
+                                      f"{tuple(preds.shape)} and {tuple(target.shape)}")
+    if len(target) and (target.min() < 0 or target.max() >= num_classes):
+        raise XperienceError("class target out of range", key="target",
+                             expected=f"indices in [0, {num_classes - 1}], got "
+                                      f"[{int(target.min())}, {int(target.max())}]")
+    return preds.to(torch.long), target
+
+
+def _classification(num_classes: int, primary: str = "macro_f1") -> SuiteSpec:
+    if num_classes < 1:
+        raise XperienceError("classification needs at least one class", key="num_classes",
+                             expected=f">= 1, got {num_classes}")
+    scored = max(2, num_classes)
+    names = ("macro_f1", "accuracy")
+    metrics = MetricCollection({
+        "macro_f1": MulticlassF1Score(num_classes=scored, average="macro"),
+        "accuracy": MulticlassAccuracy(num_classes=scored, average="micro"),
+    }, compute_groups=False)
+    return SuiteSpec(metrics, _check_primary("classification", primary, names), names,
+                     partial(_class_indices, num_classes=num_classes))
+
+
+def _binary_labels(preds: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    if preds.ndim == 2 and preds.shape[1] == 2:
+        preds = preds.argmax(dim=1)
+    elif preds.ndim == 2 and preds.shape[1] == 1:
+        preds = preds[:, 0]
+    if preds.is_floating_point():
+        preds = (as_probabilities(preds) > 0.5).to(torch.long)
+    return _class_indices(preds, target, num_classes=2)
+
+
+def _binary(primary: str = "f1") -> SuiteSpec:
+    names = ("f1", "accuracy", "macro_f1")
+    metrics = MetricCollection({
+        "f1": BinaryF1Score(),
+        "accuracy": BinaryAccuracy(),
+        "macro_f1": MulticlassF1Score(num_classes=2, average="macro"),
+    }, compute_groups=False)
+    return SuiteSpec(metrics, _check_primary("binary", primary, names), names, _binary_labels)
+
+
+def _label_sets(preds: Tensor, target: Tensor, num_labels: int,
+                threshold: float) -> tuple[Tensor, Tensor]:
+    if preds.ndim != 2 or preds.shape != target.shape or preds.shape[1] != num_labels:
+        raise XperienceError("multilabel predictions do not match targets", key="preds",
+                             expected=f"(B, {num_labels}) probabilities and 0/1 targets, got "
+                                      f"{tuple(preds.shape)} and {tuple(target.shape)}")
+    chosen = at_least_one(as_probabilities(preds), threshold)
+    if num_labels == 1:
+        return chosen[:, 0], target[:, 0].to(torch.long)
+    return chosen, target.to(torch.long)
+
+
+def _multilabel(num_labels: int, primary: str = "micro_f1", threshold: float = 0.5) -> SuiteSpec:
+    if num_labels < 1:
+        raise XperienceError("multilabel needs at least one label", key="num_labels",
+                             expected=f">= 1, got {num_labels}")
+    names = ("micro_f1", "macro_f1")
+    if num_labels == 1:  # torchmetrics needs 2 labels; with one label micro == macro == binary F1
+        metrics = {"micro_f1": BinaryF1Score(), "macro_f1": BinaryF1Score()}
+    else:
+        metrics = {"micro_f1": MultilabelF1Score(num_labels=num_labels, average="micro"),
+                   "macro_f1": MultilabelF1Score(num_labels=num_labels, average="macro")}
+    return SuiteSpec(MetricCollection(metrics, compute_groups=False),
+                     _check_primary("multilabel", primary, names), names,
+                     partial(_label_sets, num_labels=num_labels, threshold=threshold))
+
+
+def _regression(primary: str = "r2") -> SuiteSpec:
+    names = ("r2", "mse", "mae", "masked_values")
+    metrics = MetricCollection({"regression": MaskedRegressionMetrics()}, compute_groups=False)
+    return SuiteSpec(metrics, _check_primary("regression", primary, names), names)
+
+
+def _trajectory(num_frames: int | None = None, primary: str = "mpjpe") -> SuiteSpec:
+    names = ("mpjpe", "final_mpjpe", "r2", "mse", "mae", "masked_values")
+    metrics = MetricCollection({
+        "mpjpe": MPJPE(num_frames=num_frames),
+        "final_mpjpe": MPJPE(final_frame=True, num_frames=num_frames),
+        "regression": MaskedRegressionMetrics(),
+    }, compute_groups=False)
+    return SuiteSpec(metrics, _check_primary("trajectory", primary, names), names)
+
+
+def _retrieval(primary: str = "mrr", top_k: Sequence[int] = (1, 5, 10)) -> SuiteSpec:
+    names = ("mrr", *(f"top{k}" for k in top_k))
+    metrics = MetricCollection({"retrieval": RetrievalAtGallery(top_k=top_k)}, compute_groups=False)
+    return SuiteSpec(metrics, _check_primary("retrieval", primary, names), names)
+
+
+METRIC_SETS: dict[str, Callable[..., SuiteSpec]] = {
+    "classification": _classification,
+    "binary": _binary,
+    "pair": _binary,
+    "multilabel": _multilabel,
+    "regression": _regression,
+    "trajectory": _trajectory,
+    "retrieval": _retrieval,
+}
+
+
+class MetricSuite(nn.Module):
+    """A task's metrics: ``update`` per batch, ``compute`` once -> ``{name: float}``, ``reset``.
+
+    ``primary`` names the metric the task is judged by; ``higher_is_better`` says its direction.
+    """
+
+    def __init__(self, kind: str, spec: SuiteSpec):
+        super().__init__()
+        self.kind = kind
+        self.metrics = spec.metrics
+        self.primary = spec.primary
+        self.names = spec.names
+        self.higher_is_better = spec.primary not in LOWER_IS_BETTER
+        self._prepare = spec.prepare
+
+    def update(self, preds: Tensor, target: Tensor, **extra: Tensor) -> None:
+        """Add a batch; ``extra`` reaches the metrics that take it (retrieval's ``group``)."""
+        if self._prepare is not None:
+            preds, target = self._prepare(preds, target)
+        self.metrics.update(preds, target, **extra)
+
+    def compute(self) -> dict[str, float]:
+        return {name: float(value) for name, value in self.metrics.compute().items()}
+
+    def reset(self) -> None:
+        self.metrics.reset()
+
+    def forward(self, preds: Tensor, target: Tensor, **extra: Tensor) -> None:
+        self.update(preds, target, **extra)
+
+
+def build_metric_suite(kind: str, **kw) -> MetricSuite:
+    """The ``MetricSuite`` of head kind ``kind`` (a ``METRIC_SETS`` key), built with ``kw``."""
+    if kind not in METRIC_SETS:
+        raise XperienceError("unknown metric suite kind", key="kind",
+                             expected=f"one of {sorted(METRIC_SETS)}, got '{kind}'")
+    try:
+        spec = METRIC_SETS[kind](**kw)
+    except TypeError as err:
+        raise XperienceError(f"bad arguments for the {kind} metric suite: {err}", key="kind",
+                             expected=f"the arguments of {METRIC_SETS[kind].__name__}") from err
+    return MetricSuite(kind, spec)

@@ -1,0 +1,84 @@
+"""What every run writes in its folder: metrics.json, predictions, feature manifest."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..tasks.base import TaskData
+from ..windows.window_set import WindowSet
+
+
+def write_json_atomic(path: Path, obj) -> None:
+    """Write JSON through a temporary file + rename so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(obj, f, indent=2, default=_jsonable)
+    os.replace(tmp, path)
+
+
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value)}")
+
+
+def write_manifest(ws: WindowSet, layout: list[tuple[str, str]], path: Path) -> None:
+    """Manifest of a run's input vector: (column label, block name) parts with their offsets."""
+    rows, start = [], 0
+    for label, n in layout:
+        b = ws.block(n)
+        rows.append({"name": label, "block": n, "start": start, "end": start + b.dim,
+                     "dim": b.dim, "available": b.available})
+        start += b.dim
+    write_json_atomic(path, rows)
+
+
+def write_predictions(out_dir: Path, data: TaskData, idx: np.ndarray, pred: np.ndarray,
+                      conf: np.ndarray, truth: np.ndarray, class_names: list[str] | None) -> Path:
+    """Per scored sample: id, truth, prediction, confidence (labels as text).
+
+    Vector targets (regression, trajectory, retrieval) get ``predictions.npz`` with the full
+    arrays and a CSV with each sample's RMSE."""
+    ids = [data.sample_ids[i] for i in idx]
+    path = out_dir / "predictions.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        if data.kind in ("classification", "binary"):
+            names = list(class_names or [])
+            w.writerow(["sample_id", "truth", "prediction", "confidence"])
+            for sid, t, p, c in zip(ids, truth, pred, conf):
+                w.writerow([sid, _name(names, t), _name(names, p), f"{c:.6f}"])
+        elif data.kind == "multilabel":
+            names = list(class_names or [])
+            w.writerow(["sample_id", "truth", "prediction", "confidence"])
+            for sid, t, p, c in zip(ids, truth, pred, conf):
+                w.writerow([sid, _labels(names, t), _labels(names, p), f"{c:.6f}"])
+        else:
+            err = np.sqrt(np.nanmean((pred - truth) ** 2, axis=1)) if len(pred) else []
+            w.writerow(["sample_id", "rmse"])
+            for sid, e in zip(ids, err):
+                w.writerow([sid, f"{e:.6f}"])
+            np.savez_compressed(out_dir / "predictions.npz", sample_id=np.array(ids),
+                                truth=truth.astype(np.float32), prediction=pred.astype(np.float32))
+    return path
+
+
+def _name(names: list[str], k) -> str:
+    k = int(k)
+    return names[k] if 0 <= k < len(names) else f"<unseen:{k}>"
+
+
+def _labels(names: list[str], row) -> str:
+    return "|".join(names[j] if j < len(names) else f"<unseen:{j}>"
+                    for j in np.nonzero(np.asarray(row) > 0.5)[0])

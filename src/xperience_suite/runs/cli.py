@@ -1,0 +1,59 @@
+"""Entry-point guard: expected errors become one clear line (exit 2), or a failed sweep cell."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from ..errors import XperienceError
+from ..reports.run_outputs import write_json_atomic
+
+log = logging.getLogger("xperience_suite")
+
+
+def _in_multirun() -> bool:
+    try:
+        return HydraConfig.get().mode == RunMode.MULTIRUN
+    except ValueError:
+        return False
+
+
+def failure_record(cfg: DictConfig, err: BaseException) -> dict:
+    task = cfg.get("task", {}).get("name")
+    return {"task": task, "head": cfg.get("head", {}).get("name"),
+            "features": cfg.get("features", {}).get("name"), "seed": cfg.get("seed"),
+            "status": "failed", "error": f"{type(err).__name__}: {err}",
+            "primary_metric": None, "primary_value": None, "higher_is_better": None}
+
+
+def guarded(fn, cfg: DictConfig):
+    """Run ``fn(cfg)``. In a multirun, any failure is recorded in the job's metrics.json and the
+    sweep goes on; in a single run an expected error prints one line and exits with status 2."""
+    try:
+        return fn(cfg)
+    except XperienceError as err:
+        if _in_multirun():
+            _record(cfg, err)
+            return None
+        log.error("error: %s", err)
+        sys.exit(2)
+    except Exception as err:  # a bug or an unexpected library failure
+        if _in_multirun():
+            _record(cfg, err, traceback.format_exc())
+            return None
+        raise
+
+
+def _record(cfg: DictConfig, err: BaseException, trace: str | None = None) -> None:
+    out = Path(cfg.paths.output_dir)
+    record = failure_record(cfg, err)
+    if trace:
+        record["traceback"] = trace
+    write_json_atomic(out / "metrics.json", record)
+    log.error("job failed: %s", record["error"])

@@ -1,0 +1,115 @@
+"""Re-score a checkpoint on the same episode (its test split) or another one (all its windows)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import hydra
+import lightning as L
+import numpy as np
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from ..errors import XperienceError
+from ..heads.datamodule import TaskDataModule
+from ..heads.module import HEAD_MODULES, HeadModule
+from ..reports.run_outputs import write_json_atomic, write_manifest, write_predictions
+from ..tasks import TaskData, get_task
+from ..windows.sources import load_window_set
+from .training import plain, score_summary
+
+log = logging.getLogger("xperience_suite")
+
+
+def load_checkpoint(path: str | Path) -> tuple[HeadModule, dict]:
+    """Rebuild a head from a checkpoint with ``torch.load(weights_only=True)`` (no pickles)."""
+    path = Path(path)
+    if not path.is_file():
+        raise XperienceError("checkpoint not found", file=path, key="ckpt_path",
+                             expected="a .ckpt file written by train.py")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise XperienceError(f"cannot load checkpoint safely: {err}", file=path,
+                             expected="a train.py checkpoint loadable with weights_only=True")
+    hp = ckpt.get("hyper_parameters")
+    if not hp or "task" not in hp or "xperience" not in ckpt:
+        raise XperienceError("not an xperience-suite checkpoint", file=path, key="hyper_parameters",
+                             expected="a checkpoint written by train.py")
+    module = HEAD_MODULES[hp["task"]["kind"]](**hp)
+    module.load_state_dict(ckpt["state_dict"])
+    module.eval()
+    return module, hp
+
+
+def remap_to_checkpoint(data: TaskData, class_names: list[str]) -> list[str]:
+    """Express another episode's targets in the checkpoint's classes; labels the model never saw
+    get new ids after them (they still count in the metrics). Returns those unseen names."""
+    if data.kind in ("classification", "binary"):
+        names = list(class_names)
+        labels = [data.class_names[k] for k in data.y]
+        unseen = [n for n in dict.fromkeys(labels) if n not in names]
+        lookup = {n: k for k, n in enumerate(names + unseen)}
+        data.y = np.array([lookup[n] for n in labels], dtype=np.int64)
+        data.class_names = names + unseen
+        return unseen
+    if data.kind == "multilabel":
+        names = list(class_names)
+        unseen = [n for n in data.class_names if n not in names]
+        order = names + unseen
+        y = np.zeros((len(data.y), len(order)), dtype=np.float32)
+        for j, n in enumerate(data.class_names):
+            y[:, order.index(n)] = data.y[:, j]
+        data.y, data.class_names = y[:, :len(names)], names
+        return unseen
+    return []
+
+
+def run_evaluation(cfg: DictConfig) -> dict:
+    t0 = time.perf_counter()
+    out_dir = Path(cfg.paths.output_dir)
+    module, hp = load_checkpoint(cfg.ckpt_path)
+    tinfo = hp["task"]
+    data_cfg = plain(cfg.data) if cfg.get("data") else tinfo["data"]
+    same_data = data_cfg == tinfo["data"]
+    ws = load_window_set(data_cfg, tinfo["windows"])
+    task = get_task(tinfo["name"])
+    data = task.build(ws, tinfo["features"], tinfo["params"])
+    if data.input_blocks != tinfo["input_blocks"] or data.input_dim != hp["input_dim"]:
+        raise XperienceError(
+            "this checkpoint was trained on other input blocks than these features give",
+            file=cfg.ckpt_path, key="input_blocks",
+            expected=f"{tinfo['input_blocks']} ({hp['input_dim']} dims), got "
+                     f"{data.input_blocks} ({data.input_dim} dims)")
+    unseen: list[str] = []
+    split = cfg.get("split", "auto")
+    if split == "all" or (split == "auto" and not same_data):
+        data.test_idx = np.arange(len(data.y))
+        unseen = remap_to_checkpoint(data, hp.get("class_names") or [])
+        data.info["unseen_test_classes"] = len(unseen)
+        data.info["unseen_test_class_names"] = unseen
+    elif data.class_names is not None and data.class_names != hp["class_names"]:
+        unseen = remap_to_checkpoint(data, hp["class_names"])
+    if data.kind in ("classification", "binary") and len(data.class_names) != hp["output_dim"]:
+        module.metrics = module.build_metrics_for(len(data.class_names))
+    dm = TaskDataModule(data, batch_size=len(data.test_idx), full_batch=True)
+    trainer = hydra.utils.instantiate(cfg.trainer, logger=False, callbacks=[])
+    trainer.test(module, datamodule=dm, verbose=False)
+    summary = score_summary(task, data, module, data.test_idx)
+    summary.update({"head": hp["head"]["name"], "features": tinfo["features"],
+                    "seed": None, "episode_id": ws.episode_id, "data_source": data_cfg["source"],
+                    "checkpoint": str(cfg.ckpt_path), "evaluated_split":
+                        "test" if len(data.test_idx) < len(data.y) else "all",
+                    "status": "ok", "error": None,
+                    "total_seconds": time.perf_counter() - t0})
+    preds = module.test_predictions()
+    write_predictions(out_dir, data, data.test_idx, preds["pred"], preds["confidence"],
+                      preds["target"], data.class_names)
+    write_manifest(ws, data.layout, out_dir / "feature_manifest.json")
+    OmegaConf.save(cfg, out_dir / "config.yaml", resolve=True)
+    write_json_atomic(out_dir / "metrics.json", summary)
+    log.info("%s [%s, %s] %s %s = %.4f", task.name, summary["head"], summary["features"],
+             summary["evaluated_split"], summary["primary_metric"], summary["primary_value"])
+    return summary

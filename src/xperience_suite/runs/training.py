@@ -1,0 +1,113 @@
+"""One training run: window features -> task samples -> head fit -> test scores -> run folder."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import hydra
+import lightning as L
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from ..heads.datamodule import TaskDataModule
+from ..heads.module import HEAD_MODULES, HeadModule
+from ..reports.run_outputs import write_json_atomic, write_manifest, write_predictions
+from ..tasks import Task, TaskData, get_task
+from ..windows.sources import load_window_set
+from ..windows.window_set import WindowSet
+
+log = logging.getLogger("xperience_suite")
+
+
+def plain(cfg) -> dict:
+    return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+
+
+def build_task_data(cfg: DictConfig) -> tuple[WindowSet, Task, TaskData]:
+    ws = load_window_set(plain(cfg.data), plain(cfg.windows))
+    task = get_task(cfg.task.name)
+    data = task.build(ws, cfg.features.name, plain(cfg.task))
+    return ws, task, data
+
+
+def build_module(task: Task, data: TaskData, cfg: DictConfig) -> HeadModule:
+    task_info = {"name": task.name, "display_name": task.display_name, "kind": data.kind,
+                 "primary_metric": task.primary_metric, "higher_is_better": task.higher_is_better,
+                 "query": data.extra.get("query"), "params": plain(cfg.task),
+                 "features": cfg.features.name, "input_blocks": data.input_blocks,
+                 "target_blocks": data.target_blocks, "windows": plain(cfg.windows),
+                 "data": plain(cfg.data)}
+    return HEAD_MODULES[data.kind](
+        input_dim=data.input_dim, output_dim=data.output_dim, head=plain(cfg.head),
+        task=task_info, class_names=data.class_names,
+        target_shape=list(data.target_shape) if data.target_shape else None)
+
+
+def instantiate_all(section) -> list:
+    """Instantiate every ``_target_`` entry of a logger/callbacks config section."""
+    if not section:
+        return []
+    return [hydra.utils.instantiate(v) for v in section.values()
+            if isinstance(v, DictConfig) and "_target_" in v]
+
+
+def score_summary(task: Task, data: TaskData, module: HeadModule, idx: np.ndarray) -> dict:
+    """metrics.json body: primary metric, every other metric, counts, warnings."""
+    scores = {k: float(v) for k, v in module.metrics.compute().items()}
+    preds = module.test_predictions()
+    scores.update(task.extra_metrics(data, preds["pred"]))
+    primary = task.primary_metric
+    summary = {
+        "task": task.name, "task_display_name": task.display_name,
+        "primary_metric": primary, "primary_value": scores.get(primary, float("nan")),
+        "higher_is_better": task.higher_is_better, "metrics": scores,
+        "num_train": int(len(data.train_idx)), "num_test": int(len(idx)),
+        "unseen_test_classes": int(data.info.get("unseen_test_classes", 0)),
+        "feature_dim": int(data.input_dim), "input_blocks": data.input_blocks,
+        "target_blocks": data.target_blocks, "masked_values": int(scores.get("masked_values", 0)),
+        "warnings": list(data.warnings),
+    }
+    summary.update({k: v for k, v in data.info.items() if k not in summary})
+    return summary
+
+
+def run_training(cfg: DictConfig) -> dict:
+    """Fit and test one head on one task; write the run folder; return the metrics summary."""
+    t0 = time.perf_counter()
+    out_dir = Path(cfg.paths.output_dir)
+    L.seed_everything(int(cfg.seed), workers=True, verbose=False)
+    ws, task, data = build_task_data(cfg)
+    module = build_module(task, data, cfg)
+    dm = TaskDataModule(data, batch_size=cfg.head.get("batch_size") or len(data.train_idx),
+                        full_batch=cfg.head.name == "minimal", seed=int(cfg.seed))
+    split = dm.split_tensors("cpu")
+    module.fit_scalers(split["x_train"], split["y_train"])
+    trainer: L.Trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_all(cfg.get("logger")) or False,
+                                                 callbacks=instantiate_all(cfg.get("callbacks")))
+    t_fit = time.perf_counter()
+    trainer.fit(module, datamodule=dm)
+    trainer.test(module, datamodule=dm, verbose=False)
+    fit_seconds = time.perf_counter() - t_fit
+
+    summary = score_summary(task, data, module, data.test_idx)
+    summary.update({"head": cfg.head.name, "features": cfg.features.name, "seed": int(cfg.seed),
+                    "episode_id": ws.episode_id, "data_source": cfg.data.source,
+                    "status": "ok", "error": None, "fit_seconds": fit_seconds})
+    preds = module.test_predictions()
+    write_predictions(out_dir, data, data.test_idx, preds["pred"], preds["confidence"],
+                      preds["target"], data.class_names)
+    write_manifest(ws, data.layout, out_dir / "feature_manifest.json")
+    OmegaConf.save(cfg, out_dir / "config.yaml", resolve=True)
+    summary["total_seconds"] = time.perf_counter() - t0
+    summary["overhead_seconds"] = summary["total_seconds"] - fit_seconds
+    write_json_atomic(out_dir / "metrics.json", summary)
+    for lg in trainer.loggers:
+        lg.log_metrics({f"final/{k}": v for k, v in summary["metrics"].items()})
+        lg.finalize("success")
+    for w in summary["warnings"]:
+        log.warning(w)
+    log.info("%s [%s, %s] test %s = %.4f", task.name, cfg.head.name, cfg.features.name,
+             summary["primary_metric"], summary["primary_value"])
+    return summary

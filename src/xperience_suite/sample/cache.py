@@ -1,0 +1,54 @@
+"""A cached sample episode per (preset, seed, generator version), published atomically."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .generate import generate_episode
+from .options import GENERATOR_VERSION, resolve_preset
+
+CACHE_ENV = "XPERIENCE_SUITE_CACHE"
+
+
+def cache_root(cache_dir: str | Path | None = None) -> Path:
+    """``cache_dir``, else ``$XPERIENCE_SUITE_CACHE``, else ``~/.cache/xperience_suite``."""
+    if cache_dir is not None:
+        return Path(cache_dir)
+    env = os.environ.get(CACHE_ENV)
+    return Path(env) if env else Path.home() / ".cache" / "xperience_suite"
+
+
+def sample_name(preset: str, seed: int, frames: int | None = None) -> str:
+    """Folder name of a cached sample, e.g. ``sample-small-seed0-v1``."""
+    length = "" if frames is None else f"-n{int(frames)}"
+    return f"sample-{preset}{length}-seed{int(seed)}-{GENERATOR_VERSION}"
+
+
+def ensure_sample_episode(preset: str = "small", seed: int = 0, cache_dir: str | Path | None = None,
+                          *, frames: int | None = None) -> Path:
+    """The cached sample episode folder, generated on first use.
+
+    Generation writes into a temporary sibling folder (``.sample-...tmp-*``) that is renamed into
+    place only when complete, so an interrupted run never leaves a folder that looks complete.
+    """
+    resolve_preset(preset, frames)
+    root = cache_root(cache_dir)
+    final = root / sample_name(preset, seed, frames)
+    if final.is_dir():
+        return final
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=root))
+    try:
+        generate_episode(tmp, seed=seed, preset=preset, frames=frames)
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not final.is_dir():  # another process published first: use theirs, else re-raise
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return final

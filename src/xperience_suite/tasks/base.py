@@ -1,0 +1,115 @@
+"""Task contract: a task turns a ``WindowSet`` into inputs, targets and a chronological split.
+
+A task is one module that declares its input blocks, how it builds targets, its head kind and
+primary metric, and registers itself with ``@register_task`` (see ``registry.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import XperienceError
+from ..windows.window_set import WindowSet
+
+#: Head kinds: how targets look, which loss trains them and which metric suite scores them.
+HEAD_KINDS = ("classification", "binary", "multilabel", "regression", "trajectory", "retrieval")
+
+
+@dataclass
+class TaskData:
+    """Everything a head needs to be fit and scored on one task.
+
+    ``x`` (n, d) float32; ``y``: (n,) int64 class ids for classification/binary, (n, L) float32
+    0/1 for multilabel, (n, k) float32 for regression/trajectory/retrieval (non-finite = masked).
+    Samples are in time order; ``train_idx``/``test_idx`` index them.
+    """
+
+    task: str
+    kind: str
+    x: np.ndarray
+    y: np.ndarray
+    train_idx: np.ndarray
+    test_idx: np.ndarray
+    sample_ids: list[str]
+    input_blocks: list[str]
+    class_names: list[str] | None = None
+    target_blocks: list[str] = field(default_factory=list)
+    target_shape: tuple[int, ...] | None = None  # per-sample shape of y for trajectories
+    extra: dict[str, Any] = field(default_factory=dict)  # task-specific scoring inputs
+    info: dict[str, Any] = field(default_factory=dict)  # goes into metrics.json
+    warnings: list[str] = field(default_factory=list)
+    # (column label, block name) per part of x when x is not just input_blocks side by side
+    input_layout: list[tuple[str, str]] | None = None
+
+    @property
+    def layout(self) -> list[tuple[str, str]]:
+        return self.input_layout or [(n, n) for n in self.input_blocks]
+
+    @property
+    def input_dim(self) -> int:
+        return int(self.x.shape[1])
+
+    @property
+    def output_dim(self) -> int:
+        if self.kind in ("classification", "binary"):
+            return len(self.class_names or [])
+        return int(self.y.shape[1])
+
+
+def chronological_split(n: int, test_fraction: float, task: str) -> tuple[np.ndarray, np.ndarray]:
+    """First ``1 - test_fraction`` of the samples train, the rest test (no shuffling)."""
+    if not 0.0 < test_fraction < 1.0:
+        raise XperienceError(f"test fraction must lie in (0, 1), got {test_fraction}",
+                             key="split.test_fraction", expected="0 < value < 1")
+    n_train = int(round(n * (1.0 - test_fraction)))
+    if n < 2 or n_train < 1 or n_train >= n:
+        raise XperienceError(
+            f"task '{task}' has {n} samples after labeling: too few to split into train and test",
+            key=f"task={task}", expected="at least 2 labeled samples (an episode of several windows)")
+    idx = np.arange(n)
+    return idx[:n_train], idx[n_train:]
+
+
+def encode_labels(labels: list[str], train_idx: np.ndarray, test_idx: np.ndarray
+                  ) -> tuple[np.ndarray, list[str], list[str]]:
+    """Class ids over the union of train and test labels (train classes first, in first-seen order).
+
+    Returns ``(y, class_names, unseen_test_classes)``."""
+    names: list[str] = []
+    for i in list(train_idx) + list(test_idx):
+        if labels[i] not in names:
+            names.append(labels[i])
+    lookup = {n: k for k, n in enumerate(names)}
+    train_set = {labels[i] for i in train_idx}
+    unseen = sorted({labels[i] for i in test_idx} - train_set)
+    return np.array([lookup[s] for s in labels], dtype=np.int64), names, unseen
+
+
+class Task:
+    """Base class. Subclasses set ``name``, ``kind``, ``primary_metric``, ``higher_is_better``
+    and implement ``build``."""
+
+    name: str = ""
+    display_name: str = ""
+    kind: str = "classification"
+    primary_metric: str = "macro_f1"
+    higher_is_better: bool = True
+    needs_frames: bool = False  # needs frame-level annotation (absent from exported window folders)
+
+    def build(self, ws: WindowSet, variant: str, params: dict) -> TaskData:
+        raise NotImplementedError
+
+    def extra_metrics(self, data: TaskData, pred_test: np.ndarray) -> dict[str, float]:
+        """Task-specific scores computed from the test predictions (e.g. boundary F1)."""
+        return {}
+
+    def require_frames(self, ws: WindowSet):
+        if ws.frames is None:
+            raise XperienceError(
+                f"task '{self.name}' needs frame-level annotation, which a precomputed windows "
+                f"folder does not carry", key=f"task={self.name}",
+                expected="data=sample or data=episode (an episode folder with annotation.hdf5)")
+        return ws.frames

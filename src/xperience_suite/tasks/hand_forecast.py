@@ -1,0 +1,48 @@
+"""Hand trajectory forecast: both hands' joints for the frames after the window, root-relative."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import XperienceError
+from .base import Task, TaskData, chronological_split
+from .inputs import select_inputs
+from .registry import register_task
+
+
+@register_task
+class HandTrajectoryForecast(Task):
+    name = "hand_trajectory_forecast"
+    display_name = "Hand trajectory forecast"
+    kind = "trajectory"
+    primary_metric = "mpjpe"
+    higher_is_better = False
+    needs_frames = True
+
+    def build(self, ws, variant, params):
+        frames = self.require_frames(ws)
+        horizon = int(params["horizon"])
+        for side in ("hand_left", "hand_right"):
+            if getattr(frames, side) is None:
+                raise XperienceError(f"task '{self.name}' forecasts both hands but the episode has "
+                                     f"no {side.replace('_', ' ')} joints", key=f"hand_mocap/{side}",
+                                     expected="hand_mocap/left_joints_3d and right_joints_3d")
+        keep = np.nonzero(ws.ends + horizon <= ws.num_frames)[0]
+        future = ws.ends[keep, None] + np.arange(horizon)[None, :]  # (n, H) frame ids
+        hands = np.concatenate([frames.hand_left, frames.hand_right], axis=1)  # (N, 42, 3)
+        warnings = []
+        if frames.body_root is not None:
+            hands = hands - frames.body_root[:, None, :]
+        else:
+            warnings.append("no body keypoints: hand targets are not root-relative")
+        y = hands[future].reshape(len(keep), -1).astype(np.float32)  # (n, H*42*3)
+        names = select_inputs(ws, None, variant, self.name)
+        train, test = chronological_split(len(keep), params["test_fraction"], self.name)
+        data = TaskData(task=self.name, kind=self.kind, x=ws.select(names)[keep], y=y,
+                        train_idx=train, test_idx=test,
+                        sample_ids=[f"{ws.episode_id}:w{int(i)}" for i in keep],
+                        input_blocks=names, target_shape=(horizon, 42, 3),
+                        info={"horizon": horizon, "dropped_windows": int(ws.num_windows - len(keep))},
+                        warnings=warnings)
+        data.extra["window_index"] = keep
+        return data

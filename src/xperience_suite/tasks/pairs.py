@@ -1,0 +1,73 @@
+"""Pair tasks on windows of one episode: temporal order and audio/visual/motion misalignment."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Task, TaskData, chronological_split
+from .inputs import AUDIO_BLOCK, MOTION_BLOCKS, VISUAL_BLOCKS, select_inputs
+from .registry import register_task
+
+
+def interleaved_pairs(task: Task, ws, pos: np.ndarray, neg: np.ndarray, names: list[str],
+                      classes: list[str], params: dict, pos_ids: list[str], neg_ids: list[str],
+                      anchors: np.ndarray) -> TaskData:
+    """Samples (pos_0, neg_0, pos_1, neg_1, ...) so the chronological split keeps pairs together."""
+    n = len(pos)
+    x = np.empty((2 * n, pos.shape[1]), dtype=np.float32)
+    x[0::2], x[1::2] = pos, neg
+    y = np.tile(np.array([1, 0], dtype=np.int64), n)
+    ids = [s for pair in zip(pos_ids, neg_ids) for s in pair]
+    train, test = chronological_split(2 * n, params["test_fraction"], task.name)
+    data = TaskData(task=task.name, kind=task.kind, x=x, y=y, train_idx=train, test_idx=test,
+                    sample_ids=ids, input_blocks=names, class_names=classes,
+                    info={"num_pairs": 2 * n})
+    data.extra["window_index"] = np.repeat(np.asarray(anchors), 2)
+    return data
+
+
+@register_task
+class TemporalOrder(Task):
+    """(a, b, b - a) of adjacent windows is class 1, (b, a, a - b) class 0."""
+
+    name = "temporal_order"
+    display_name = "Temporal order"
+    kind = "binary"
+    primary_metric = "f1"
+
+    def build(self, ws, variant, params):
+        names = select_inputs(ws, None, variant, self.name)
+        x = ws.select(names)
+        a = np.arange(ws.num_windows - 1)
+        xa, xb = x[a], x[a + 1]
+        pos = np.concatenate([xa, xb, xb - xa], axis=1)
+        neg = np.concatenate([xb, xa, xa - xb], axis=1)
+        data = interleaved_pairs(self, ws, pos, neg, names, ["reversed", "in_order"], params,
+                                 [f"{ws.episode_id}:w{i}>w{i + 1}" for i in a],
+                                 [f"{ws.episode_id}:w{i + 1}>w{i}" for i in a], a)
+        data.input_layout = [(f"{part}/{n}", n) for part in ("first", "second", "second_minus_first")
+                             for n in names]
+        return data
+
+
+@register_task
+class MisalignmentDetection(Task):
+    """Motion of window i with visual+audio of window i (1, aligned) or of i + shift (0)."""
+
+    name = "misalignment_detection"
+    display_name = "Misalignment detection"
+    kind = "binary"
+    primary_metric = "f1"
+
+    def build(self, ws, variant, params):
+        shift = int(params["shift"])
+        motion = select_inputs(ws, MOTION_BLOCKS, variant, self.name, side="motion inputs")
+        sensed = select_inputs(ws, VISUAL_BLOCKS + [AUDIO_BLOCK], variant, self.name,
+                               side="visual/audio inputs")
+        xm, xs = ws.select(motion), ws.select(sensed)
+        i = np.arange(max(ws.num_windows - shift, 0))
+        pos = np.concatenate([xm[i], xs[i]], axis=1)
+        neg = np.concatenate([xm[i], xs[i + shift]], axis=1)
+        return interleaved_pairs(self, ws, pos, neg, motion + sensed, ["shifted", "aligned"],
+                                 params, [f"{ws.episode_id}:w{k}~w{k}" for k in i],
+                                 [f"{ws.episode_id}:w{k}~w{k + shift}" for k in i], i)

@@ -1,0 +1,69 @@
+"""Projection tasks: caption grounding, cross-modal retrieval, modality reconstruction."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..windows.window_set import WindowSet
+from .base import Task, TaskData, chronological_split
+from .inputs import AUDIO_BLOCK, MOTION_BLOCKS, TEXT_BLOCK, VISUAL_BLOCKS, base_blocks, \
+    select_inputs, target_blocks
+from .registry import register_task
+
+
+def projection_data(task: Task, ws: WindowSet, variant: str, params: dict,
+                    inputs: list[str], targets: list[str]) -> TaskData:
+    names = select_inputs(ws, inputs, variant, task.name)
+    tnames = target_blocks(ws, targets, task.name)
+    train, test = chronological_split(ws.num_windows, params["test_fraction"], task.name)
+    data = TaskData(task=task.name, kind=task.kind, x=ws.select(names),
+                    y=ws.select(tnames).astype(np.float32), train_idx=train, test_idx=test,
+                    sample_ids=[f"{ws.episode_id}:w{i}" for i in range(ws.num_windows)],
+                    input_blocks=names, target_blocks=tnames,
+                    info={"target_dim": int(sum(ws.block(t).dim for t in tnames))})
+    data.extra["window_index"] = np.arange(ws.num_windows)
+    return data
+
+
+@register_task
+class CaptionGrounding(Task):
+    """Each test caption vector queries the projected test windows (cosine, z-scored space)."""
+
+    name = "caption_grounding"
+    display_name = "Caption grounding"
+    kind = "retrieval"
+    primary_metric = "mrr"
+
+    def build(self, ws, variant, params):
+        sensors = [b for b in base_blocks(ws) if b != TEXT_BLOCK]
+        data = projection_data(self, ws, variant, params, sensors, [TEXT_BLOCK])
+        data.extra["query"] = "target"
+        return data
+
+
+@register_task
+class CrossModalRetrieval(Task):
+    """Each projected test window queries the true visual vectors of all test windows."""
+
+    name = "cross_modal_retrieval"
+    display_name = "Cross-modal retrieval"
+    kind = "retrieval"
+    primary_metric = "top5"
+
+    def build(self, ws, variant, params):
+        data = projection_data(self, ws, variant, params, MOTION_BLOCKS + [AUDIO_BLOCK],
+                               VISUAL_BLOCKS)
+        data.extra["query"] = "prediction"
+        return data
+
+
+@register_task
+class ModalityReconstruction(Task):
+    name = "modality_reconstruction"
+    display_name = "Modality reconstruction"
+    kind = "regression"
+    primary_metric = "r2"
+
+    def build(self, ws, variant, params):
+        return projection_data(self, ws, variant, params, MOTION_BLOCKS + [AUDIO_BLOCK],
+                               VISUAL_BLOCKS)

@@ -1,0 +1,65 @@
+"""Label tasks on the whole window vector: current action, current sub-task, next action."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..windows.window_set import WindowSet
+from .base import Task, TaskData, chronological_split, encode_labels
+from .inputs import select_inputs
+from .labels import labeled, window_labels
+from .registry import register_task
+
+
+def classification_data(task: Task, ws: WindowSet, variant: str, params: dict,
+                        labels: list[str], blocks: list[str] | None = None) -> TaskData:
+    """Shared builder: keep labeled windows, split chronologically, encode classes."""
+    keep = labeled(labels)
+    names = select_inputs(ws, blocks, variant, task.name)
+    train, test = chronological_split(len(keep), params["test_fraction"], task.name)
+    kept_labels = [labels[i] for i in keep]
+    y, classes, unseen = encode_labels(kept_labels, train, test)
+    data = TaskData(task=task.name, kind=task.kind, x=ws.select(names)[keep], y=y,
+                    train_idx=train, test_idx=test,
+                    sample_ids=[f"{ws.episode_id}:w{int(i)}" for i in keep], input_blocks=names,
+                    class_names=classes,
+                    info={"unseen_test_classes": len(unseen), "unseen_test_class_names": unseen,
+                          "num_classes": len(classes), "unlabeled_windows": len(labels) - len(keep)})
+    data.extra["window_index"] = keep
+    if len(set(kept_labels)) < 2:
+        data.warnings.append(f"task '{task.name}' has a single class ({classes[0]!r}): "
+                             "its score is trivial")
+    return data
+
+
+@register_task
+class TimelineAction(Task):
+    name = "timeline_action"
+    display_name = "Current action"
+
+    def build(self, ws, variant, params):
+        return classification_data(self, ws, variant, params,
+                                   window_labels(ws, "action", params["label_fraction"]))
+
+
+@register_task
+class TimelineSubtask(Task):
+    name = "timeline_subtask"
+    display_name = "Current sub-task"
+
+    def build(self, ws, variant, params):
+        return classification_data(self, ws, variant, params,
+                                   window_labels(ws, "subtask", params["label_fraction"]))
+
+
+@register_task
+class NextAction(Task):
+    name = "next_action"
+    display_name = "Next action"
+    needs_frames = True
+
+    def build(self, ws, variant, params):
+        frames = self.require_frames(ws)
+        target_frame = np.minimum(ws.num_frames - 1, (ws.ends - 1) + int(params["offset"]))
+        labels = [frames.action_label[int(f)] for f in target_frame]
+        return classification_data(self, ws, variant, params, labels)

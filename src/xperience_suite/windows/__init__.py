@@ -1,0 +1,1 @@
+"""Window slicing, window statistics and the ``WindowSet`` hand-off to training."""

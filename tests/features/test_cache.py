@@ -1,0 +1,89 @@
+"""Feature cache: miss, hit, invalidation by a setting or a file, atomic writes."""
+
+import os
+
+import numpy as np
+import pytest
+
+from xperience_suite.features import extract as extract_mod
+from xperience_suite.features.cache import CACHE_ENV, FeatureCache, default_cache_dir
+from xperience_suite.features.extract import ExtractSettings, extract_window_set
+
+from .synthetic import synthetic_episode
+
+
+@pytest.fixture()
+def episode(tmp_path):
+    root = tmp_path / "episode"
+    root.mkdir()
+    (root / "annotation.hdf5").write_bytes(b"x" * 3000)
+    return synthetic_episode(root)
+
+
+def _forbid_compute(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("features were recomputed instead of read from the cache")
+    monkeypatch.setattr(extract_mod, "compute_block_values", fail)
+
+
+def _entries(cache_dir):
+    return sorted((cache_dir / "features").glob("*.npz"))
+
+
+def test_cold_then_warm_reads_the_cache(episode, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    cold = extract_window_set(episode, cache_dir=cache, progress=False)
+    assert len(_entries(cache)) == 1
+    _forbid_compute(monkeypatch)
+    warm = extract_window_set(episode, cache_dir=cache, progress=False)
+    np.testing.assert_array_equal(cold.X, warm.X)
+    assert cold.blocks == warm.blocks
+
+
+def test_changed_setting_or_file_invalidates(episode, tmp_path):
+    cache = tmp_path / "cache"
+    extract_window_set(episode, cache_dir=cache, progress=False)
+    extract_window_set(episode, ExtractSettings(video_size=16), cache_dir=cache, progress=False)
+    assert len(_entries(cache)) == 2
+    (episode.root / "annotation.hdf5").write_bytes(b"y" * 3000)
+    extract_window_set(episode, cache_dir=cache, progress=False)
+    assert len(_entries(cache)) == 3
+    # the thread count is not part of the key
+    extract_window_set(episode, ExtractSettings(workers=1), cache_dir=cache, progress=False)
+    assert len(_entries(cache)) == 3
+
+
+def test_leftover_temp_and_corrupt_entries_are_ignored(episode, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    cold = extract_window_set(episode, cache_dir=cache, progress=False)
+    (entry,) = _entries(cache)
+    (entry.parent / ".tmp-crashed.npz").write_bytes(b"half written")
+    entry.write_bytes(b"not an npz")  # a corrupt entry is a miss, then rewritten
+    again = extract_window_set(episode, cache_dir=cache, progress=False)
+    np.testing.assert_array_equal(cold.X, again.X)
+    _forbid_compute(monkeypatch)
+    np.testing.assert_array_equal(extract_window_set(episode, cache_dir=cache,
+                                                     progress=False).X, cold.X)
+
+
+def test_write_is_atomic(tmp_path, monkeypatch):
+    cache = FeatureCache(tmp_path)
+    target = cache.path("ep", "key")
+
+    def crash(f, **arrays):
+        f.write(b"partial")
+        raise OSError("disk full")
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(OSError):
+        cache.save(target, {"a": np.zeros(3)}, {})
+    assert not target.exists()
+    assert list(cache.folder.iterdir()) == []
+
+
+def test_default_cache_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    assert default_cache_dir() == tmp_path / "features"
+    assert default_cache_dir(tmp_path / "x") == tmp_path / "x" / "features"
+    monkeypatch.delenv(CACHE_ENV)
+    assert default_cache_dir() == os.path.expanduser("~/.cache/xperience_suite/features") or \
+        str(default_cache_dir()).endswith(".cache/xperience_suite/features")

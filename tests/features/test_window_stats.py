@@ -1,0 +1,72 @@
+"""Window slicing and statistics against a plain per-window numpy computation."""
+
+import numpy as np
+import pytest
+
+from xperience_suite.errors import XperienceError
+from xperience_suite.windows.slicing import window_ends, window_starts
+from xperience_suite.windows.stats import ragged_window_stats, sample_ranges, window_stats
+
+
+def plain_stats(x: np.ndarray) -> np.ndarray:
+    """(T, d) -> (7d,) computed the obvious way."""
+    x = np.nan_to_num(np.asarray(x, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    d = np.diff(x, axis=0)
+    dm = d.mean(0) if len(d) else np.zeros(x.shape[1])
+    ds = d.std(0) if len(d) else np.zeros(x.shape[1])
+    return np.concatenate([x.mean(0), x.std(0), x.min(0), x.max(0), x[-1] - x[0], dm, ds])
+
+
+def test_window_starts_match_the_sample_episode():
+    assert len(window_starts(5821)) == 1161
+    s = window_starts(47, 20, 5)
+    assert s.tolist() == [0, 5, 10, 15, 20, 25]
+    assert window_ends(s).tolist() == [20, 25, 30, 35, 40, 45]
+    assert len(window_starts(19)) == 0
+    assert window_starts(20).tolist() == [0]
+
+
+def test_window_stats_match_per_window_loop():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(137, 5)) * 10 + 3
+    x[7, 2] = np.nan
+    x[50, 0] = np.inf
+    starts = window_starts(len(x), 20, 5)
+    got = window_stats(x, starts, 20)
+    want = np.stack([plain_stats(x[s:s + 20]) for s in starts])
+    assert got.shape == (len(starts), 35) and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_window_stats_relative_to_window_start():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(60, 3)) + 100.0
+    starts = window_starts(len(x), 20, 5)
+    got = window_stats(x, starts, 20, relative_to_first=True)
+    want = np.stack([plain_stats(x[s:s + 20] - x[s]) for s in starts])
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_window_stats_rejects_windows_outside_the_signal():
+    with pytest.raises(XperienceError, match="start"):
+        window_stats(np.zeros((10, 2)), np.array([0, 5]), 20)
+
+
+def test_ragged_stats_match_per_window_loop():
+    rng = np.random.default_rng(3)
+    samples = rng.normal(size=(400, 6)) + np.array([0, 0, 9.8, 0, 0, 0])
+    keyframes = np.sort(rng.integers(0, 400, size=60))
+    keyframes[10:13] = keyframes[10]  # repeated keyframes: one-sample windows are possible
+    starts = window_starts(60, 20, 5)
+    lo, hi = sample_ranges(keyframes, starts, starts + 20, len(samples))
+    assert (lo == keyframes[starts]).all() and (hi >= lo + 1).all()
+    got = ragged_window_stats(samples, lo, hi)
+    want = np.stack([plain_stats(samples[a:b]) for a, b in zip(lo, hi)])
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_ragged_stats_single_sample_and_last_sample():
+    samples = np.arange(12, dtype=float).reshape(6, 2)
+    got = ragged_window_stats(samples, np.array([5, 2]), np.array([6, 6]))
+    np.testing.assert_allclose(got[0], plain_stats(samples[5:6]))
+    np.testing.assert_allclose(got[1], plain_stats(samples[2:6]))
