@@ -1,5 +1,6 @@
 """Feature cache: miss, hit, invalidation by a setting or a file, atomic writes."""
 
+import dataclasses
 import os
 
 import numpy as np
@@ -87,3 +88,19 @@ def test_default_cache_dir(monkeypatch, tmp_path):
     monkeypatch.delenv(CACHE_ENV)
     assert default_cache_dir() == os.path.expanduser("~/.cache/xperience_suite/features") or \
         str(default_cache_dir()).endswith(".cache/xperience_suite/features")
+
+
+def test_an_episode_edited_in_memory_gets_its_own_entry(episode, tmp_path):
+    cache = tmp_path / "cache"
+    extract_window_set(episode, cache_dir=cache, progress=False)
+    stripped = dataclasses.replace(episode, depth=None)
+    ws = extract_window_set(stripped, cache_dir=cache, progress=False)
+    assert len(_entries(cache)) == 2
+    assert not ws.block("depth_confidence").available
+
+
+def test_unwritable_cache_still_extracts(episode, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    ws = extract_window_set(episode, cache_dir=blocker, progress=False)
+    assert ws.block("depth_confidence").available and ws.X.any()

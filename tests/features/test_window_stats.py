@@ -70,3 +70,17 @@ def test_ragged_stats_single_sample_and_last_sample():
     got = ragged_window_stats(samples, np.array([5, 2]), np.array([6, 6]))
     np.testing.assert_allclose(got[0], plain_stats(samples[5:6]))
     np.testing.assert_allclose(got[1], plain_stats(samples[2:6]))
+
+
+@pytest.mark.parametrize("starts, T", [([0, 3, 10, 11, 40], 20), (list(range(0, 100, 6)), 20),
+                                       ([4], 7), (list(range(2, 120, 5)), 1),
+                                       (list(range(1, 111, 5)), 20)])
+def test_window_stats_irregular_windows(starts, T):
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(130, 4)) + 50.0
+    x[12, 1] = np.nan
+    starts = np.array(starts)
+    for relative in (False, True):
+        got = window_stats(x, starts, T, relative_to_first=relative)
+        want = np.stack([plain_stats(x[s:s + T] - (x[s] if relative else 0)) for s in starts])
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

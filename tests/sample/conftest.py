@@ -1,15 +1,11 @@
-"""Shared fixtures: small generated episodes (real HDF5 + real MP4s) and a reference resolver."""
+"""Shared fixtures: small generated episodes (real HDF5 + real MP4s)."""
 
 from __future__ import annotations
 
-import re
-
-import numpy as np
 import pytest
 
+from .sample_helpers import EPISODE_FRAMES
 from xperience_suite.sample import SampleOptions, generate_episode
-
-EPISODE_FRAMES = 160
 
 
 @pytest.fixture(scope="session")
@@ -27,22 +23,3 @@ def make_episode(tmp_path_factory):
         return generate_episode(out, seed=seed, frames=frames, options=SampleOptions(**fields))
 
     return make
-
-
-def resolve_ref(ref, names: list[str]) -> int | None:
-    """Frame reference -> 0-based index, by the rules of episode_schema.md (test-side copy)."""
-    n = len(names)
-    text = str(ref)
-    for i, name in enumerate(names):
-        if text == name or text == name.rsplit(".", 1)[0]:
-            return i
-    m = re.search(r"frame_(\d+)", text)
-    if m:
-        return min(max(int(m.group(1)) - 1, 0), n - 1)
-    if text.isdigit():
-        value = int(text)
-        if value < 100_000_000:
-            return min(max(value - 1, 0), n - 1)
-        stamps = np.array([int(x.rsplit(".", 1)[0]) for x in names])
-        return int(np.argmin(np.abs(stamps - value)))
-    return None

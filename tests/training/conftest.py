@@ -32,6 +32,14 @@ def episode_dir(tmp_path_factory, feature_cache) -> Path:
 
 
 @pytest.fixture(scope="session")
+def sample_dir(feature_cache) -> Path:
+    """The embedded default sample episode (small preset), generated once per test session."""
+    from xperience_suite.sample import ensure_sample_episode
+
+    return ensure_sample_episode(cache_dir=feature_cache)
+
+
+@pytest.fixture(scope="session")
 def other_episode_dir(tmp_path_factory, feature_cache) -> Path:
     return generate_episode(tmp_path_factory.mktemp("ep") / "ep_seed1", seed=1, frames=FRAMES)
 

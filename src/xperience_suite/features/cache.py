@@ -57,9 +57,23 @@ def episode_fingerprint(root: str | Path) -> list[list]:
     return rows
 
 
-def cache_key(root: str | Path, settings: ExtractSettings) -> str:
+def episode_signature(episode) -> dict:
+    """What the reader made of the folder (length, present modalities), so an ``Episode`` edited
+    in memory never reads another one's entry."""
+    arrays = ("hand_left_joints", "hand_right_joints", "body_keypoints", "body_contacts",
+              "imu_accel", "imu_keyframe_indices", "point_cloud", "depth", "captions")
+    return {"num_frames": int(episode.num_frames), "videos": sorted(episode.videos),
+            "has_audio": bool(episode.has_audio),
+            "present": [a for a in arrays if getattr(episode, a, None) is not None]}
+
+
+def cache_key(root: str | Path, settings: ExtractSettings, episode=None) -> str:
+    """Key of one episode folder's entry: its files, the settings, the code version (and the
+    ``episode_signature`` when an episode is given)."""
     payload = json.dumps({"files": episode_fingerprint(root), "settings": settings.cache_fields(),
-                          "version": FEATURE_CODE_VERSION}, sort_keys=True)
+                          "version": FEATURE_CODE_VERSION,
+                          "episode": episode_signature(episode) if episode is not None else None},
+                         sort_keys=True)
     return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
 
 

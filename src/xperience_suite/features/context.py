@@ -23,7 +23,7 @@ class ExtractSettings:
     audio_sample_rate: int = AUDIO_SAMPLE_RATE
     depth_chunk: int = 256
     raw_logmel: bool = True
-    workers: int = 0  # threads for the block computations; 0 = one per CPU core (at most 8)
+    workers: int = 0  # threads for the block computations; 0 = cores + 1 (at most 8)
 
     def cache_fields(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "workers"}

@@ -14,7 +14,10 @@ from omegaconf import DictConfig, OmegaConf
 from ..heads.datamodule import TaskDataModule
 from ..heads.module import HEAD_MODULES, HeadModule
 from ..reports.run_outputs import write_json_atomic, write_manifest, write_predictions
+from ..reports.wandb_logging import log_run as log_wandb_run
 from ..tasks import Task, TaskData, get_task
+from ..tasks.base import trivial_target_warnings
+from ..tasks.inputs import feature_label
 from ..windows.sources import load_window_set
 from ..windows.window_set import WindowSet
 
@@ -25,10 +28,16 @@ def plain(cfg) -> dict:
     return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
 
 
+def features_of(cfg: DictConfig) -> str:
+    """The run's features name: the variant plus any dropped modality families (``all-hands``)."""
+    return feature_label(cfg.features.name, list(cfg.features.get("drop") or []))
+
+
 def build_task_data(cfg: DictConfig) -> tuple[WindowSet, Task, TaskData]:
     ws = load_window_set(plain(cfg.data), plain(cfg.windows))
     task = get_task(cfg.task.name)
-    data = task.build(ws, cfg.features.name, plain(cfg.task))
+    data = task.build(ws, features_of(cfg), plain(cfg.task))
+    data.warnings += trivial_target_warnings(data)
     return ws, task, data
 
 
@@ -36,7 +45,7 @@ def build_module(task: Task, data: TaskData, cfg: DictConfig) -> HeadModule:
     task_info = {"name": task.name, "display_name": task.display_name, "kind": data.kind,
                  "primary_metric": task.primary_metric, "higher_is_better": task.higher_is_better,
                  "query": data.extra.get("query"), "params": plain(cfg.task),
-                 "features": cfg.features.name, "input_blocks": data.input_blocks,
+                 "features": features_of(cfg), "input_blocks": data.input_blocks,
                  "target_blocks": data.target_blocks, "windows": plain(cfg.windows),
                  "data": plain(cfg.data)}
     return HEAD_MODULES[data.kind](
@@ -92,7 +101,7 @@ def run_training(cfg: DictConfig) -> dict:
     fit_seconds = time.perf_counter() - t_fit
 
     summary = score_summary(task, data, module, data.test_idx)
-    summary.update({"head": cfg.head.name, "features": cfg.features.name, "seed": int(cfg.seed),
+    summary.update({"head": cfg.head.name, "features": features_of(cfg), "seed": int(cfg.seed),
                     "episode_id": ws.episode_id, "data_source": cfg.data.source,
                     "status": "ok", "error": None, "fit_seconds": fit_seconds})
     preds = module.test_predictions()
@@ -106,8 +115,9 @@ def run_training(cfg: DictConfig) -> dict:
     for lg in trainer.loggers:
         lg.log_metrics({f"final/{k}": v for k, v in summary["metrics"].items()})
         lg.finalize("success")
+    log_wandb_run(trainer, module, summary, data, plain(cfg))
     for w in summary["warnings"]:
         log.warning(w)
-    log.info("%s [%s, %s] test %s = %.4f", task.name, cfg.head.name, cfg.features.name,
+    log.info("%s [%s, %s] test %s = %.4f", task.name, cfg.head.name, summary["features"],
              summary["primary_metric"], summary["primary_value"])
     return summary

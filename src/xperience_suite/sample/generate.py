@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,9 +23,10 @@ from .render import HAND_POINTS, HAND_RADII, PALM_RADIUS, SKIN, Blobs, render
 from .rig import View, build_views, calibration_values
 from .script import SCRIPTS, ActivityScript
 from .timeline import layout_timeline
-from .video import Mp4Writer
+from .video import Mp4Writer, upscale_to_yuv420
 
 BATCH = 48
+PARALLEL_PIXELS = 2_000_000_000  # frames x pixels x views above which views encode in parallel
 CAPTION_FILE = "caption.json"
 # colour tint of the scene light per primitive (video features carry the action)
 LIGHT_TINT = {
@@ -48,6 +51,8 @@ def generate_episode(out_dir: str | Path, *, seed: int = 0, preset: str = "small
     script = SCRIPTS[activity]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    for stale in [CAPTION_FILE, *(f"{name}.mp4" for name in options.missing_videos)]:
+        (out / stale).unlink(missing_ok=True)  # left by an earlier run into the same folder
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
 
     tl = layout_timeline(script, n, rngs[0])
@@ -101,7 +106,6 @@ def _lighting(tl, motion: Motion) -> np.ndarray:
 
 def _blobs(script: ActivityScript, motion: Motion) -> Blobs:
     """Objects then both hands' joints as coloured spheres (B=N frames)."""
-    n = motion.object_pos.shape[0]
     palm = motion.hands[:, :, [0, 5, 9, 13, 17]].mean(axis=2, keepdims=True)  # (2, N, 1, 3)
     hand_pts = np.concatenate([palm, motion.hands[:, :, HAND_POINTS]], axis=2)
     centres = np.concatenate([motion.object_pos, hand_pts[0], hand_pts[1]], axis=1)
@@ -110,7 +114,6 @@ def _blobs(script: ActivityScript, motion: Motion) -> Blobs:
     colours = np.concatenate([[script.object_colors[o] for o in motion.object_names],
                               np.repeat(SKIN[None] * 0.92, hand_radii.size, 0),
                               np.repeat(SKIN[None], hand_radii.size, 0)])
-    assert centres.shape[0] == n
     return Blobs(centres, radii.astype(np.float64), colours.astype(np.float32))
 
 
@@ -193,25 +196,34 @@ def _inject_nonfinite(data: dict) -> None:
 
 def _write_videos(out: Path, views: dict[str, View], cfg: Preset, motion: Motion, blobs: Blobs,
                   light: np.ndarray, audio: np.ndarray | None, options: SampleOptions) -> None:
-    """Render all six views in batches and stream them into their MP4s (audio into fisheye_cam0)."""
+    """Render and encode each view (audio into fisheye_cam0); views run in parallel processes
+    when the episode is large and several CPUs are available (same bytes either way)."""
+    jobs = [(out / f"{name}.mp4", views[name], cfg, motion, blobs, light,
+             audio if name == AUDIO_VIDEO else None)
+            for name in VIDEO_NAMES if name not in options.missing_videos]
+    cpus = os.cpu_count() or 1
+    workers = min(len(jobs), cpus - 1)
+    work = motion.head_pos.shape[0] * cfg.video_size[0] * cfg.video_size[1] * len(jobs)
+    if cpus >= 4 and workers > 1 and work > PARALLEL_PIXELS:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(_write_view, *zip(*jobs)))
+    else:
+        for job in jobs:
+            _write_view(*job)
+
+
+def _write_view(path: Path, view: View, cfg: Preset, motion: Motion, blobs: Blobs, light: np.ndarray,
+                audio: np.ndarray | None) -> None:
+    """Render one view in batches of frames and stream it into ``path``."""
     n = motion.head_pos.shape[0]
     width, height = cfg.video_size
     rw, rh = width // cfg.render_scale, height // cfg.render_scale
-    writers = {
-        name: Mp4Writer(out / f"{name}.mp4", width, height, FPS, cfg.x264_preset,
-                        audio if name == AUDIO_VIDEO else None, cfg.sample_rate)
-        for name in VIDEO_NAMES if name not in options.missing_videos
-    }
+    writer = Mp4Writer(path, width, height, FPS, cfg.x264_preset, audio, cfg.sample_rate)
     try:
         for start in range(0, n, BATCH):
             sl = slice(start, min(n, start + BATCH))
-            for name, writer in writers.items():
-                R, o = _camera(views[name], motion, sl)
-                rgb, _ = render(views[name], rw, rh, R, o, _sub(blobs, sl), light[sl])
-                img = (rgb * 255.0 + 0.5).astype(np.uint8)
-                if cfg.render_scale > 1:
-                    img = img.repeat(cfg.render_scale, axis=1).repeat(cfg.render_scale, axis=2)
-                writer.write(img)
+            R, o = _camera(view, motion, sl)
+            rgb, _ = render(view, rw, rh, R, o, _sub(blobs, sl), light[sl])
+            writer.write(upscale_to_yuv420(rgb, cfg.render_scale))
     finally:
-        for writer in writers.values():
-            writer.close()
+        writer.close()

@@ -27,7 +27,7 @@ class Preset:
 
 PRESETS = {
     "small": Preset(1200, (96, 72), 2, (32, 24), 22_050, 2_000, "veryfast"),
-    "full": Preset(5821, (640, 480), 5, (64, 48), 48_000, 20_000, "ultrafast"),
+    "full": Preset(5821, (640, 480), 8, (64, 48), 48_000, 20_000, "ultrafast"),
 }
 FPS = 20
 

@@ -59,6 +59,17 @@ class TaskData:
         return int(self.y.shape[1])
 
 
+def trivial_target_warnings(data: TaskData) -> list[str]:
+    """Warnings for targets that make the score meaningless (a single class, no positives)."""
+    if data.kind in ("classification", "binary"):
+        present = np.unique(data.y)
+        if len(present) < 2:
+            name = data.class_names[int(present[0])] if len(present) else "none"
+            return [f"task '{data.task}' has a single class ({name!r}) in its samples: "
+                    "its score is trivial"]
+    return []
+
+
 def chronological_split(n: int, test_fraction: float, task: str) -> tuple[np.ndarray, np.ndarray]:
     """First ``1 - test_fraction`` of the samples train, the rest test (no shuffling)."""
     if not 0.0 < test_fraction < 1.0:

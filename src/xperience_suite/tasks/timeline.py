@@ -26,9 +26,6 @@ def classification_data(task: Task, ws: WindowSet, variant: str, params: dict,
                     info={"unseen_test_classes": len(unseen), "unseen_test_class_names": unseen,
                           "num_classes": len(classes), "unlabeled_windows": len(labels) - len(keep)})
     data.extra["window_index"] = keep
-    if len(set(kept_labels)) < 2:
-        data.warnings.append(f"task '{task.name}' has a single class ({classes[0]!r}): "
-                             "its score is trivial")
     return data
 
 

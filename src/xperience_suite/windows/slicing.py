@@ -1,4 +1,5 @@
-"""Window slicing: a window is ``T`` consecutive frames ``[start, start + T)``, one every ``stride``."""
+"""Window slicing: a window is ``T`` consecutive frames ``[start, start + T)``, one per ``stride``
+frames."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from ..episode.episode import WINDOW_FRAMES, WINDOW_STRIDE
 from ..errors import XperienceError
 
 
-def window_starts(num_frames: int, T: int = WINDOW_FRAMES, stride: int = WINDOW_STRIDE) -> np.ndarray:
+def window_starts(num_frames: int, T: int = WINDOW_FRAMES,
+                  stride: int = WINDOW_STRIDE) -> np.ndarray:
     """``(W,)`` int64 first frames ``0, stride, 2*stride, ...`` while ``start + T <= num_frames``.
 
     An episode shorter than ``T`` frames has no window (``W = 0``)."""

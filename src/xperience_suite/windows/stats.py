@@ -21,8 +21,12 @@ def _finite(x: np.ndarray) -> np.ndarray:
     return np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0) if not np.isfinite(x).all() else x
 
 
+_CHUNK_ELEMENTS = 1 << 21  # bounds the (W, T, columns) temporaries to ~16 MB of float64
+_BLOCKED_COLUMNS = 64
+
+
 def _stats_over_axis1(win: np.ndarray) -> np.ndarray:
-    """``win (W, T, d)`` (may be a strided view) -> ``(W, 7d)`` float64."""
+    """``win (W, T, d)`` (may be a strided view) -> ``(W, 7, d)`` float64."""
     W, T, d = win.shape
     out = np.empty((W, NUM_STATS, d), dtype=np.float64)
     out[:, 0] = win.mean(axis=1)
@@ -36,15 +40,76 @@ def _stats_over_axis1(win: np.ndarray) -> np.ndarray:
         out[:, 6] = diff.std(axis=1)
     else:
         out[:, 5:] = 0.0
-    return out.reshape(W, NUM_STATS * d)
+    return out
+
+
+def _windows(x: np.ndarray, starts: np.ndarray, T: int) -> np.ndarray:
+    """``x (N, d)`` -> ``(W, T, d)`` windows; a strided view (no copy) when the starts are evenly
+    spaced, as ``window_starts`` makes them."""
+    view = sliding_window_view(x, T, axis=0)  # (N - T + 1, d, T)
+    steps = np.diff(starts)
+    if len(starts) > 1 and steps[0] > 0 and (steps == steps[0]).all():
+        view = view[starts[0]::steps[0]][:len(starts)]
+    else:
+        view = view[starts]
+    return view.transpose(0, 2, 1)
+
+
+def _stats_blocked(x: np.ndarray, first: int, step: int, W: int, T: int) -> np.ndarray:
+    """Evenly spaced windows with ``T % step == 0``: each window is ``T // step`` whole blocks of
+    ``step`` frames, so per-block sums, centred squares, mins and maxes are computed once and
+    combined (Chan's pairwise variance; no long running sums). ``x (N, d)`` -> ``(W, 7, d)``."""
+    k = T // step
+    d = x.shape[1]
+    blocks = x[first:first + (W - 1 + k) * step].reshape(W - 1 + k, step, d)
+    bmean = blocks.mean(axis=1)
+    bm2 = ((blocks - bmean[:, None]) ** 2).sum(axis=1)
+    out = np.empty((W, NUM_STATS, d), dtype=np.float64)
+    means = sliding_window_view(bmean, k, axis=0)  # (W, d, k)
+    mean = means.mean(axis=2)
+    m2 = sliding_window_view(bm2, k, axis=0).sum(axis=2) + \
+        step * ((means - mean[:, :, None]) ** 2).sum(axis=2)
+    out[:, 0] = mean
+    out[:, 1] = np.sqrt(m2 / T)
+    out[:, 2] = sliding_window_view(blocks.min(axis=1), k, axis=0).min(axis=2)
+    out[:, 3] = sliding_window_view(blocks.max(axis=1), k, axis=0).max(axis=2)
+    starts = first + step * np.arange(W)
+    out[:, 4] = x[starts + T - 1] - x[starts]
+    if T > 1:
+        # the T - 1 diffs of a window are its k blocks of diffs minus the one after its last frame
+        seg = x[first:first + (W - 1 + k) * step]
+        d2 = np.zeros_like(seg)
+        d2[:-1] = np.diff(seg, axis=0) ** 2
+        bd2 = sliding_window_view(d2.reshape(W - 1 + k, step, d).sum(axis=1), k, axis=0)
+        local = starts - first
+        dmean = out[:, 4] / (T - 1)
+        out[:, 5] = dmean
+        out[:, 6] = np.sqrt(np.maximum((bd2.sum(axis=2) - d2[local + T - 1]) / (T - 1)
+                                       - dmean ** 2, 0.0))
+    else:
+        out[:, 5:] = 0.0
+    return out
+
+
+def _even_step(starts: np.ndarray, T: int) -> int:
+    """The common spacing of ``starts`` when blocked statistics apply, else 0."""
+    if len(starts) == 1:
+        return T
+    step = int(starts[1] - starts[0])
+    if step <= 0 or T % step or not (np.diff(starts) == step).all():
+        return 0
+    return step
 
 
 def window_stats(per_frame: np.ndarray, starts: np.ndarray, T: int,
                  relative_to_first: bool = False) -> np.ndarray:
     """``per_frame (N, d)`` -> ``(W, 7d)`` float32 statistics of every window ``[s, s + T)``.
 
-    ``relative_to_first`` subtracts each window's first frame from its frames first (the per-frame
-    signal of ``camera_translation``); non-finite values become 0 after that subtraction."""
+    All windows at once: block-combined statistics when the windows are evenly spaced with
+    ``T % stride == 0`` (``window_starts`` windows), else strided ``sliding_window_view`` windows
+    (columns in chunks to bound memory). ``relative_to_first`` subtracts each window's first frame
+    from its frames (the per-frame signal of ``camera_translation``); non-finite values become 0
+    after that subtraction."""
     x = np.asarray(per_frame, dtype=np.float64)
     if x.ndim == 1:
         x = x[:, None]
@@ -53,18 +118,36 @@ def window_stats(per_frame: np.ndarray, starts: np.ndarray, T: int,
                              expected=f"(N, d), got shape {x.shape}")
     starts = np.asarray(starts, dtype=np.int64)
     N, d = x.shape
-    if starts.size == 0:
+    W = len(starts)
+    if W == 0:
         return np.zeros((0, NUM_STATS * d), dtype=np.float32)
     if starts.min() < 0 or starts.max() + T > N:
         raise XperienceError("window outside the per-frame signal", key="starts",
                              expected=f"0 <= start and start + {T} <= {N}")
-    # (N - T + 1, d, T) strided view -> (W, T, d) windows
-    if relative_to_first:
-        win = sliding_window_view(x, T, axis=0)[starts].transpose(0, 2, 1)
-        win = _finite(win - win[:, :1])
-    else:
-        win = sliding_window_view(_finite(x), T, axis=0)[starts].transpose(0, 2, 1)
-    return _stats_over_axis1(win).astype(np.float32)
+    finite = bool(np.isfinite(x).all())
+    step = _even_step(starts, T)
+    if step and (finite or not relative_to_first):
+        x = x if finite else _finite(x)
+        out = np.empty((W, NUM_STATS, d), dtype=np.float32)
+        for c in range(0, d, _BLOCKED_COLUMNS):  # small contiguous chunks stay in cache
+            cols = np.ascontiguousarray(x[:, c:c + _BLOCKED_COLUMNS])
+            chunk = _stats_blocked(cols, int(starts[0]), step, W, T)
+            if relative_to_first:  # mean, min and max shift by the window's first frame
+                first = cols[starts][:, None]
+                chunk[:, 0:1] -= first
+                chunk[:, 2:4] -= first
+            out[:, :, c:c + _BLOCKED_COLUMNS] = chunk
+        return out.reshape(W, NUM_STATS * d)
+    if not relative_to_first:
+        x = _finite(x)
+    out = np.empty((W, NUM_STATS, d), dtype=np.float32)
+    cols = max(1, _CHUNK_ELEMENTS // (W * T))
+    for c in range(0, d, cols):
+        win = _windows(x[:, c:c + cols], starts, T)
+        if relative_to_first:
+            win = _finite(win - win[:, :1])
+        out[:, :, c:c + cols] = _stats_over_axis1(win)
+    return out.reshape(W, NUM_STATS * d)
 
 
 def sample_ranges(keyframe_indices: np.ndarray, starts: np.ndarray, ends: np.ndarray,

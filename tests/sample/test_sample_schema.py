@@ -6,7 +6,7 @@ import h5py
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from conftest import EPISODE_FRAMES
+from .sample_helpers import EPISODE_FRAMES
 
 N = EPISODE_FRAMES
 

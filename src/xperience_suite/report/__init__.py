@@ -1,0 +1,1 @@
+"""``python -m xperience_suite.report <sweep folder>``: (re)build the report of a sweep."""

@@ -1,0 +1,115 @@
+"""``ABLATION.md``: the ablation summary as tables a reader can scan (minimal vs MLP side by side)."""
+
+from __future__ import annotations
+
+from .ablation import find_cell
+
+
+def render_markdown(summary: dict, sweep_dir: str, plots: list[str]) -> str:
+    heads, base = summary["heads"], summary["baseline"]
+    seeds = summary["seeds"]
+    lines = [f"# Ablation report: `{sweep_dir}`", "",
+             f"{summary['total_jobs']} jobs, {summary['failed_jobs']} failed; "
+             f"seeds {seeds} ({summary['n_seeds']}); baseline variant `{base}`.",
+             "Deltas are against the baseline and signed so that positive is always better "
+             "(lower-is-better metrics flip sign).", ""]
+    lines += _significance_lines(summary)
+    lines += _study_lines(summary)
+    lines += ["## Primary metric per task and variant", "",
+              "Cells: mean over seeds [95% bootstrap interval] and delta vs "
+              f"`{base}`{' (* = interval excludes 0)' if summary['significance_tested'] else ''}.",
+              ""]
+    header = ["Task", "Metric", "Variant"]
+    for h in heads:
+        header += [f"{h}", f"{h} delta"]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for t in summary["tasks"]:
+        info = summary["task_info"][t]
+        metric = _metric_label(info)
+        for v in summary["variants"]:
+            cells = [find_cell(summary, t, v, h) for h in heads]
+            if not any(cells):
+                continue
+            row = [info["display_name"], metric, f"`{v}`"]
+            for c in cells:
+                row += [_value(c), _delta(c)]
+            lines.append("| " + " | ".join(row) + " |")
+    lines += [""] + _failure_lines(summary)
+    if plots:
+        lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plots] + [""]
+    return "\n".join(lines)
+
+
+def _metric_label(info: dict) -> str:
+    m = info.get("primary_metric") or "?"
+    return f"{m} ({'higher' if info.get('higher_is_better') else 'lower'} is better)"
+
+
+def _value(c: dict | None) -> str:
+    if c is None:
+        return ""
+    if c["mean"] is None:
+        return "failed"
+    if c["n"] > 1:
+        return f"{c['mean']:.4f} ± {c['std']:.4f} [{c['ci_low']:.4f}, {c['ci_high']:.4f}]"
+    return f"{c['mean']:.4f}"
+
+
+def _delta(c: dict | None) -> str:
+    if c is None or not c.get("delta"):
+        return ""
+    d = c["delta"]
+    mark = "*" if d["significant"] else ""
+    if d["significant"] is None:
+        return f"{d['delta']:+.4f}"
+    return f"{d['delta']:+.4f}{mark} [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}]"
+
+
+def _significance_lines(summary: dict) -> list[str]:
+    if not summary["significance_tested"]:
+        return ["Single seed: deltas are not significance-tested (run the sweep with "
+                "`seed=1,2,3,4,5` for intervals).", ""]
+    out = ["## Significant deltas", ""]
+    for h, s in summary["significant_deltas"].items():
+        out.append(f"- `{h}`: {s['significant']} of {s['tested']} deltas significant "
+                   f"({s['significant_better']} better, {s['significant_worse']} worse).")
+    return out + [""]
+
+
+def _study_lines(summary: dict) -> list[str]:
+    study = summary.get("study") or {}
+    if not study:
+        return []
+    out = ["## Audio: the study's aggregates", "", "| Question | " +
+           " | ".join(study) + " |", "|---|" + "---|" * len(study)]
+    questions = [("audio_helps", "Tasks where audio helps (`all` vs `no_audio`)"),
+                 ("raw_logmel_beats_handcrafted",
+                  "Tasks where raw log-mel replacement beats handcrafted (`raw_logmel_replace` vs "
+                  "`all`)")]
+    for key, label in questions:
+        if not any(key in e for e in study.values()):
+            continue
+        row = [label]
+        for e in study.values():
+            q = e.get(key)
+            if q is None:
+                row.append("")
+                continue
+            sig = ("" if q["tasks_improved_significant"] is None
+                   else f", {q['tasks_improved_significant']} significant")
+            row.append(f"{q['tasks_improved']} of {q['tasks_compared']}{sig}; "
+                       f"mean delta {q['mean_delta']:+.4f}")
+        out.append("| " + " | ".join(row) + " |")
+    return out + [""]
+
+
+def _failure_lines(summary: dict) -> list[str]:
+    bad = [c for c in summary["cells"] if c["n_failed"]]
+    if not bad:
+        return []
+    out = ["## Failed cells", "", "| Task | Variant | Head | Failed jobs | Error |",
+           "|---|---|---|---|---|"]
+    for c in bad:
+        err = "; ".join(c["errors"]).replace("|", "\\|").replace("\n", " ")
+        out.append(f"| {c['task']} | `{c['features']}` | {c['head']} | {c['n_failed']} | {err} |")
+    return out + [""]

@@ -1,0 +1,44 @@
+"""The report of a sweep folder: ``sweep_metrics.csv``, ``ablation_summary.json``,
+``ABLATION.md`` and two PNG plots, written into the sweep folder."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from .ablation import BASELINE, summarize
+from .ablation_markdown import render_markdown
+from .ablation_plots import BARS, HEATMAP, plot_delta_heatmap, plot_head_bars
+from .run_outputs import write_json_atomic
+from .sweep_table import collect_rows, sweep_columns, write_sweep_csv
+
+log = logging.getLogger("xperience_suite")
+
+CSV_NAME = "sweep_metrics.csv"
+SUMMARY_NAME = "ablation_summary.json"
+MARKDOWN_NAME = "ABLATION.md"
+
+
+def build_report(sweep_dir: str | Path, baseline: str = BASELINE,
+                 wandb_logger: dict | None = None) -> dict[str, Path]:
+    """Write the report files into ``sweep_dir``; returns their paths by kind. With a W&B logger
+    config (``{"wandb": {...}}``), the job table is also logged as a W&B table."""
+    sweep_dir = Path(sweep_dir)
+    rows = collect_rows(sweep_dir)
+    out = {"csv": sweep_dir / CSV_NAME, "summary": sweep_dir / SUMMARY_NAME,
+           "markdown": sweep_dir / MARKDOWN_NAME, "heatmap": sweep_dir / HEATMAP,
+           "bars": sweep_dir / BARS}
+    columns = write_sweep_csv(rows, out["csv"])
+    summary = summarize(rows, baseline=baseline)
+    summary["sweep_dir"] = str(sweep_dir)
+    write_json_atomic(out["summary"], summary)
+    plot_delta_heatmap(summary, out["heatmap"])
+    plot_head_bars(summary, out["bars"])
+    out["markdown"].write_text(render_markdown(summary, str(sweep_dir), [HEATMAP, BARS]))
+    if wandb_logger and wandb_logger.get("wandb"):
+        from .wandb_logging import log_sweep_table
+
+        log_sweep_table(sweep_dir, rows, columns, wandb_logger)
+    log.info("sweep report: %d jobs (%d failed) -> %s", len(rows), summary["failed_jobs"],
+             out["markdown"])
+    return out
