@@ -63,10 +63,10 @@ def _worker(rank: int, init_file: str, queue) -> None:
 
 @pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is not built")
 def test_two_ranks_match_one_process(tmp_path):
-    context = mp.get_context("fork")
+    context = mp.get_context("spawn")  # fork after torch has threads can deadlock
     queue = context.SimpleQueue()
     ranks = mp.start_processes(_worker, args=(str(tmp_path / "init"), queue), nprocs=WORLD,
-                               start_method="fork", join=False)
+                               start_method="spawn", join=False)
     deadline = time.monotonic() + HANG_GUARD_S  # a broken collective would otherwise hang forever
     while not ranks.join(timeout=max(0.0, deadline - time.monotonic())):
         if time.monotonic() >= deadline:

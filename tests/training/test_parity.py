@@ -19,8 +19,10 @@ from .conftest import TINY, compose_train
 
 
 def zscore(train: np.ndarray, *arrays: np.ndarray):
+    """z-score with train statistics (float64); constant columns (std within rounding of 0) -> 0."""
+    train = train.astype(np.float64)
     mu, sd = train.mean(0), train.std(0)
-    sd = np.where(sd > 1e-8, sd, 1.0)
+    sd = np.where(sd > 1e-6 * (1 + np.abs(mu)), sd, 1.0)
     return [np.nan_to_num((a - mu) / sd) for a in (train, *arrays)]
 
 
@@ -84,8 +86,9 @@ def micro_f1(truth, pred) -> float:
 
 def ridge_oracle(x_tr, y_tr, x_te, l2=10.0):
     z_tr, z_te = zscore(x_tr, x_te)
+    y_tr = y_tr.astype(np.float64)
     ym, ys = y_tr.mean(0), y_tr.std(0)
-    ys = np.where(ys > 1e-8, ys, 1.0)
+    ys = np.where(ys > 1e-6 * (1 + np.abs(ym)), ys, 1.0)
     alpha = np.linalg.solve(z_tr @ z_tr.T + l2 * np.eye(len(z_tr)), (y_tr - ym) / ys)
     return (z_te @ (z_tr.T @ alpha)) * ys + ym
 
@@ -131,8 +134,9 @@ def test_minimal_ridge_matches_numpy_oracle(tmp_path, sample_dir):
 
 def torch_mlp_oracle(x_tr, y_tr, x_te, out_dim, loss_fn, seed=0, epochs=80):
     torch.manual_seed(seed)
+    x_tr = x_tr.astype(np.float64)
     mu, sd = x_tr.mean(0), x_tr.std(0)
-    sd = np.where(sd > 1e-8, sd, 1.0)
+    sd = np.where(sd > 1e-6 * (1 + np.abs(mu)), sd, 1.0)
     xt = torch.tensor(np.nan_to_num((x_tr - mu) / sd), dtype=torch.float32)
     xe = torch.tensor(np.nan_to_num((x_te - mu) / sd), dtype=torch.float32)
     d = xt.shape[1]
@@ -156,7 +160,9 @@ def torch_mlp_oracle(x_tr, y_tr, x_te, out_dim, loss_fn, seed=0, epochs=80):
 def test_mlp_forecast_matches_torch_oracle(tmp_path, sample_dir):
     data, summary = _framework(tmp_path, sample_dir, "hand_forecast", "mlp")
     y_tr = data.y[data.train_idx]
-    ym, ys = y_tr.mean(0), np.where(y_tr.std(0) > 1e-8, y_tr.std(0), 1.0)
+    y_tr = y_tr.astype(np.float64)
+    ym = y_tr.mean(0)
+    ys = np.where(y_tr.std(0) > 1e-6 * (1 + np.abs(ym)), y_tr.std(0), 1.0)
     z = torch_mlp_oracle(data.x[data.train_idx], (y_tr - ym) / ys, data.x[data.test_idx],
                          y_tr.shape[1], nn.functional.mse_loss)
     oracle = mpjpe(z * ys + ym, data.y[data.test_idx])

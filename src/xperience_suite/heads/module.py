@@ -8,6 +8,7 @@ predictions, and how the metric suite is fed.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import lightning as L
@@ -39,12 +40,15 @@ class HeadModule(L.LightningModule):
         self.register_buffer("x_std", torch.ones(input_dim))
         self.metrics = self.build_metrics()
         self.test_records: list[dict[str, torch.Tensor]] = []
+        self.train_seconds = 0.0  # wall time of the training loop itself (set by fit)
 
     # -- scalers -----------------------------------------------------------------------------
     def fit_scalers(self, x_train: torch.Tensor, y_train: torch.Tensor) -> None:
         """Fit input (and, per kind, target) scalers on the train split only."""
-        self.x_mean.copy_(x_train.mean(0))
-        self.x_std.copy_(_safe_std(x_train.std(0, unbiased=False)))
+        x64 = x_train.double()
+        mean = x64.mean(0)
+        self.x_mean.copy_(mean)
+        self.x_std.copy_(_safe_std(x64.std(0, unbiased=False), mean))
 
     def scale_x(self, x: torch.Tensor) -> torch.Tensor:
         return torch.nan_to_num((x - self.x_mean) / self.x_std)
@@ -53,6 +57,12 @@ class HeadModule(L.LightningModule):
         return self.net(self.scale_x(x))
 
     # -- training ----------------------------------------------------------------------------
+    def on_train_start(self):
+        self._train_started = time.perf_counter()
+
+    def on_train_end(self):
+        self.train_seconds = time.perf_counter() - self._train_started
+
     def training_step(self, batch, batch_idx):
         x, y = batch
         if self.automatic_optimization:
@@ -159,7 +169,10 @@ class ClassificationHead(HeadModule):
         return F.cross_entropy(out, y, weight=self.class_weight.to(out.dtype))
 
     def decode(self, out):
-        prob = out.softmax(-1)
+        """Most probable class among those seen in training (like scikit-learn, a class with no
+        training sample is never predicted)."""
+        seen = self.class_weight > 0
+        prob = out.masked_fill(~seen, float("-inf")).softmax(-1) if seen.any() else out.softmax(-1)
         conf, pred = prob.max(-1)
         return pred, conf
 
@@ -223,13 +236,13 @@ class RegressionHead(HeadModule):
 
     def fit_scalers(self, x_train, y_train):
         super().fit_scalers(x_train, y_train)
-        finite = torch.isfinite(y_train)
+        y64 = y_train.double()
+        finite = torch.isfinite(y64)
         count = finite.sum(0).clamp(min=1)
-        y0 = torch.where(finite, y_train, torch.zeros_like(y_train))
-        mean = y0.sum(0) / count
-        var = torch.where(finite, (y_train - mean) ** 2, torch.zeros_like(y_train)).sum(0) / count
+        mean = torch.where(finite, y64, torch.zeros_like(y64)).sum(0) / count
+        var = torch.where(finite, (y64 - mean) ** 2, torch.zeros_like(y64)).sum(0) / count
         self.y_mean.copy_(mean)
-        self.y_std.copy_(_safe_std(var.sqrt()))
+        self.y_std.copy_(_safe_std(var.sqrt(), mean))
 
     def scale_y(self, y: torch.Tensor) -> torch.Tensor:
         return (y - self.y_mean) / self.y_std
@@ -288,5 +301,7 @@ HEAD_MODULES: dict[str, type[HeadModule]] = {
 }
 
 
-def _safe_std(std: torch.Tensor) -> torch.Tensor:
-    return torch.where(std > 1e-8, std, torch.ones_like(std))
+def _safe_std(std: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
+    """Standard deviations for z-scoring; a (numerically) constant column gets 1, so it maps to
+    ~0 instead of amplifying rounding noise (calibration and point-cloud columns are constant)."""
+    return torch.where(std > 1e-6 * (1.0 + mean.abs()), std, torch.ones_like(std))

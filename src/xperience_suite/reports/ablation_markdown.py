@@ -73,6 +73,11 @@ def _significance_lines(summary: dict) -> list[str]:
     for h, s in summary["significant_deltas"].items():
         out.append(f"- `{h}`: {s['significant']} of {s['tested']} deltas significant "
                    f"({s['significant_better']} better, {s['significant_worse']} worse).")
+    flat = sorted({c["head"] for c in summary["cells"] if c["n"] > 1 and c["std"] == 0})
+    if flat:
+        out += ["", f"Heads with cells identical across seeds ({', '.join(flat)}): their fits do "
+                "not depend on the seed, so their intervals have zero width and any non-zero "
+                "delta counts as significant; the seeds measure training noise, not data noise."]
     return out + [""]
 
 

@@ -47,7 +47,8 @@ def plot_delta_heatmap(summary: dict, path: Path) -> Path:
     scale = max([np.nanmax(np.abs(m[0])) for m in mats if np.isfinite(m[0]).any()] or [1.0])
     scale = scale or 1.0
     fig, axes = plt.subplots(1, len(heads), squeeze=False,
-                             figsize=(2.2 + 1.3 * n_var * len(heads), max(3.0, 1.6 + 0.45 * len(names))))
+                             figsize=(2.2 + 1.3 * n_var * len(heads),
+                                      max(3.0, 1.6 + 0.45 * len(names))))
     for ax, h, (d, sig, variants) in zip(axes[0], heads, mats):
         im = ax.imshow(np.ma.masked_invalid(d), cmap="RdBu", vmin=-scale, vmax=scale,
                        aspect="auto")

@@ -10,7 +10,7 @@ from .ablation import BASELINE, summarize
 from .ablation_markdown import render_markdown
 from .ablation_plots import BARS, HEATMAP, plot_delta_heatmap, plot_head_bars
 from .run_outputs import write_json_atomic
-from .sweep_table import collect_rows, sweep_columns, write_sweep_csv
+from .sweep_table import collect_rows, write_sweep_csv
 
 log = logging.getLogger("xperience_suite")
 

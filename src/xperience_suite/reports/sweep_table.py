@@ -13,7 +13,8 @@ from ..errors import XperienceError
 
 LEAD_COLUMNS = ["task", "features", "head", "primary_metric", "primary_value", "higher_is_better",
                 "status", "error", "run_dir"]
-RUN_COLUMNS = ["seed", "task_display_name", "fit_seconds", "total_seconds", "overhead_seconds"]
+RUN_COLUMNS = ["seed", "task_display_name", "fit_seconds", "train_seconds", "total_seconds",
+               "overhead_seconds"]
 
 
 def collect_rows(sweep_dir: str | Path) -> list[dict]:
@@ -45,7 +46,8 @@ def read_job(job_dir: Path) -> dict:
         except json.JSONDecodeError as err:
             rec = {"status": "failed", "error": f"unreadable metrics.json: {err}"}
     else:
-        rec = {"status": "failed", "error": f"no metrics.json in {job_dir.name} (job did not finish)"}
+        rec = {"status": "failed",
+               "error": f"no metrics.json in {job_dir.name} (job did not finish)"}
     row = {k: v for k, v in rec.items() if k != "metrics" and not isinstance(v, (list, dict))}
     row.update(rec.get("metrics") or {})
     row["_metrics"] = sorted(rec.get("metrics") or {})

@@ -78,7 +78,8 @@ def finish_active_run() -> None:
         wandb.finish(exit_code=1)
 
 
-def log_sweep_table(sweep_dir: Path, rows: list[dict], columns: list[str], logger_cfg: dict) -> None:
+def log_sweep_table(sweep_dir: Path, rows: list[dict], columns: list[str],
+                    logger_cfg: dict) -> None:
     """Log ``sweep_metrics.csv`` as a W&B table in a run of its own (job type ``sweep-report``)."""
     import wandb
 

@@ -17,6 +17,7 @@ from ..heads.datamodule import TaskDataModule
 from ..heads.module import HEAD_MODULES, HeadModule
 from ..reports.run_outputs import write_json_atomic, write_manifest, write_predictions
 from ..tasks import TaskData, get_task
+from ..tasks.base import trivial_target_warnings
 from ..windows.sources import load_window_set
 from .training import plain, score_summary
 
@@ -77,6 +78,7 @@ def run_evaluation(cfg: DictConfig) -> dict:
     ws = load_window_set(data_cfg, tinfo["windows"])
     task = get_task(tinfo["name"])
     data = task.build(ws, tinfo["features"], tinfo["params"])
+    data.warnings += trivial_target_warnings(data)
     if data.input_blocks != tinfo["input_blocks"] or data.input_dim != hp["input_dim"]:
         raise XperienceError(
             "this checkpoint was trained on other input blocks than these features give",

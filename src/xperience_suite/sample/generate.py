@@ -21,7 +21,8 @@ from .motion import Motion, simulate
 from .options import FPS, GENERATOR_VERSION, Preset, SampleOptions, resolve_preset
 from .render import HAND_POINTS, HAND_RADII, PALM_RADIUS, SKIN, Blobs, render
 from .rig import View, build_views, calibration_values
-from .script import SCRIPTS, ActivityScript
+from .activities import SCRIPTS
+from .script import ActivityScript
 from .timeline import layout_timeline
 from .video import Mp4Writer, upscale_to_yuv420
 
@@ -39,16 +40,22 @@ DEPTH_RANGE = (0.1, 4.0)
 
 
 def generate_episode(out_dir: str | Path, *, seed: int = 0, preset: str = "small", frames: int | None = None,
-                     options: SampleOptions = SampleOptions(), activity: str = "making_coffee") -> Path:
+                     options: SampleOptions = SampleOptions(),
+                     activity: str | ActivityScript = "making_coffee") -> Path:
     """Write ``annotation.hdf5`` and the six MP4s of a scripted episode into ``out_dir``.
 
-    Same ``seed`` (and arguments) => same arrays, caption and MP4 bytes. Returns the folder.
+    ``activity``: a name in ``SCRIPTS`` or a script value (e.g. one re-phrased by
+    ``phrasing.rephrase_script``). Same ``seed`` (and arguments) => same arrays, caption and MP4
+    bytes. Returns the folder.
     """
     options.validate()
     cfg, n = resolve_preset(preset, frames)
-    if activity not in SCRIPTS:
+    if isinstance(activity, ActivityScript):
+        script = activity
+    elif activity in SCRIPTS:
+        script = SCRIPTS[activity]
+    else:
         raise XperienceError(f"unknown activity '{activity}'", key="activity", expected=f"one of {sorted(SCRIPTS)}")
-    script = SCRIPTS[activity]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for stale in [CAPTION_FILE, *(f"{name}.mp4" for name in options.missing_videos)]:

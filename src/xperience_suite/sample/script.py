@@ -2,8 +2,8 @@
 
 An :class:`ActivityScript` is plain data; the generator lays it out over the episode's frames
 (``timeline.py``), moves hands/head with the named primitive (``motion.py``) and synthesises the
-named sound (``audio.py``). New activities (cleaning, dressing, ...) are new ``ActivityScript``
-values; nothing else has to change.
+named sound (``audio.py``). New activities are new ``ActivityScript`` values registered in
+``activities.SCRIPTS``; nothing else has to change.
 """
 
 from __future__ import annotations
@@ -184,5 +184,3 @@ MAKING_COFFEE = ActivityScript(
         )),
     ),
 )
-
-SCRIPTS = {MAKING_COFFEE.name: MAKING_COFFEE}

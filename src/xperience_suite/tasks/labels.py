@@ -6,6 +6,7 @@ import numpy as np
 
 from ..errors import XperienceError
 from ..windows.labels import window_majority_labels
+from ..windows.labels import window_objects as frame_window_objects
 from ..windows.window_set import WindowSet
 
 _FRAME_FIELDS = {"action": "action_label", "subtask": "subtask_label"}
@@ -26,13 +27,7 @@ def window_labels(ws: WindowSet, which: str, min_fraction: float) -> list[str]:
 def window_objects(ws: WindowSet) -> list[list[str]]:
     """Objects named in each window's frames, in first-seen order."""
     if ws.frames is not None:
-        out = []
-        for s, e in zip(ws.starts, ws.ends):
-            seen: list[str] = []
-            for objs in ws.frames.objects[int(s):int(e)]:
-                seen.extend(o for o in objs if o not in seen)
-            out.append(seen)
-        return out
+        return frame_window_objects(ws.frames.objects, ws.starts, ws.ends)
     if ws.window_labels is not None and ws.window_labels.objects is not None:
         return ws.window_labels.objects
     raise XperienceError("the feature set carries no object annotation", key="objects",

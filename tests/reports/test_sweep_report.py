@@ -1,0 +1,103 @@
+"""A real multirun writes its report (CSV, summary, markdown, plots); seeds aggregate; a failing
+job is a failed cell, not the end of the sweep; the CLI rebuilds the report."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from xperience_suite.report.__main__ import main as report_main
+from xperience_suite.reports.ablation import find_cell
+from xperience_suite.reports.sweep_report import build_report
+from xperience_suite.reports.sweep_table import LEAD_COLUMNS
+
+from .conftest import SWEEP_SEEDS, SWEEP_TASKS, SWEEP_VARIANTS
+
+REPORT_FILES = ["sweep_metrics.csv", "ablation_summary.json", "ABLATION.md",
+                "delta_heatmap.png", "head_comparison.png"]
+
+
+def _csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_multirun_end_writes_every_report_file(seed_sweep):
+    for name in REPORT_FILES:
+        assert (seed_sweep / name).stat().st_size > 0, name
+    for png in REPORT_FILES[-2:]:
+        assert (seed_sweep / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rows = _csv(seed_sweep / "sweep_metrics.csv")
+    assert len(rows) == len(SWEEP_TASKS) * len(SWEEP_VARIANTS) * 2 * len(SWEEP_SEEDS)
+    with open(seed_sweep / "sweep_metrics.csv") as f:
+        header = f.readline().strip().split(",")
+    assert header[:len(LEAD_COLUMNS)] == LEAD_COLUMNS
+    assert {"seed", "mpjpe", "final_mpjpe", "f1"} <= set(header)
+    ok = [r for r in rows if r["status"] == "ok"]
+    assert {(r["task"], r["features"], r["head"]) for r in ok} >= {
+        ("hand_trajectory_forecast", "audio_only", "mlp"),
+        ("misalignment_detection", "all", "minimal")}
+    assert all(float(r["primary_value"]) >= 0 for r in ok)
+
+
+def test_failing_job_is_a_failed_cell_and_the_sweep_goes_on(seed_sweep):
+    rows = _csv(seed_sweep / "sweep_metrics.csv")
+    failed = [r for r in rows if r["status"] == "failed"]
+    assert {(r["task"], r["features"]) for r in failed} == {
+        ("misalignment_detection", "audio_only")}
+    assert len(failed) == 2 * len(SWEEP_SEEDS)
+    assert all("without motion inputs" in r["error"] and r["primary_value"] == "" for r in failed)
+    last_failed = max(int(r["run_dir"].rsplit("/", 1)[1].split("_")[0]) for r in failed)
+    later_ok = [r for r in rows if int(r["run_dir"].rsplit("/", 1)[1].split("_")[0]) > last_failed]
+    assert later_ok and all(r["status"] == "ok" for r in later_ok)
+    summary = json.loads((seed_sweep / "ablation_summary.json").read_text())
+    cell = find_cell(summary, "misalignment_detection", "audio_only", "mlp")
+    assert cell["status"] == "failed" and cell["n_failed"] == 3 and cell["mean"] is None
+    assert cell["delta"] is None and "without motion inputs" in cell["errors"][0]
+    assert "## Failed cells" in (seed_sweep / "ABLATION.md").read_text()
+
+
+def test_three_seed_cells_carry_mean_std_and_interval(seed_sweep):
+    summary = json.loads((seed_sweep / "ablation_summary.json").read_text())
+    assert summary["seeds"] == SWEEP_SEEDS and summary["significance_tested"]
+    rows = [r for r in _csv(seed_sweep / "sweep_metrics.csv") if r["status"] == "ok"]
+    for cell in [c for c in summary["cells"] if c["status"] == "ok"]:
+        vals = sorted(float(r["primary_value"]) for r in rows if (r["task"], r["features"],
+                      r["head"]) == (cell["task"], cell["features"], cell["head"]))
+        assert cell["n"] == 3 and sorted(cell["values"].values()) == pytest.approx(vals)
+        assert cell["mean"] == pytest.approx(sum(vals) / 3)
+        mean = cell["mean"]
+        assert cell["std"] == pytest.approx((sum((v - mean) ** 2 for v in vals) / 2) ** 0.5)
+        assert min(vals) - 1e-12 <= cell["ci_low"] <= mean <= cell["ci_high"] <= max(vals) + 1e-12
+    hand = find_cell(summary, "hand_trajectory_forecast", "audio_only", "mlp")
+    assert hand["delta"]["paired"] and hand["delta"]["significant"] in (True, False)
+    assert summary["significant_deltas"]["mlp"]["tested"] >= 1
+    assert "deltas significant" in (seed_sweep / "ABLATION.md").read_text()
+
+
+def test_report_cli_rebuilds_the_report(seed_sweep, capsys):
+    for name in REPORT_FILES:
+        (seed_sweep / name).unlink()
+    assert report_main([str(seed_sweep)]) == 0
+    assert all((seed_sweep / name).is_file() for name in REPORT_FILES)
+    assert "ABLATION.md" in capsys.readouterr().out
+
+
+def test_report_cli_rejects_a_folder_without_jobs(tmp_path, capsys):
+    assert report_main([str(tmp_path)]) == 2
+    assert "metrics.json" in capsys.readouterr().err
+
+
+def test_job_without_metrics_is_reported_as_failed(seed_sweep, tmp_path):
+    import shutil
+
+    copy = tmp_path / "sweep"
+    shutil.copytree(seed_sweep, copy)
+    (copy / "0_misalignment_detection_minimal_all" / "metrics.json").unlink()
+    paths = build_report(copy)
+    rows = _csv(paths["csv"])
+    lost = [r for r in rows if r["run_dir"].endswith("/0_misalignment_detection_minimal_all")]
+    assert lost[0]["status"] == "failed" and "no metrics.json" in lost[0]["error"]
+    assert lost[0]["features"] == "all" and lost[0]["task"] == "misalignment_detection"
