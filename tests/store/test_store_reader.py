@@ -40,6 +40,8 @@ def test_concat_gathers_rows_from_every_episode(store_run):
                                   np.concatenate([np.asarray(ws.X) for ws in sets])[idx][
                                       :, sets[0].columns(["calibration", "hand_left_joints"])])
     assert [b.name for b in cat.blocks] == sets[0].block_names
+    assert cat.block("audio_fisheye_cam0_aac").available  # available in some episode
+    assert not view.window_set("ep_missing").block("audio_fisheye_cam0_aac").available
 
 
 def test_refs_order_splits_and_missing(store_run):

@@ -33,7 +33,8 @@ def log_run(trainer, module, summary: dict, data, config: dict | None = None) ->
     preds = module.test_predictions()
     for run in runs:
         run.name = run_name(summary)
-        run.tags = tuple(dict.fromkeys([*(run.tags or ()), f"task:{summary['task']}",
+        kept = [t for t in (run.tags or ()) if not t.startswith(("task:", "features:", "head:"))]
+        run.tags = tuple(dict.fromkeys([*kept, f"task:{summary['task']}",
                                         f"features:{summary['features']}",
                                         f"head:{summary['head']}"]))
         if config:

@@ -25,9 +25,15 @@ def _in_multirun() -> bool:
 
 
 def failure_record(cfg: DictConfig, err: BaseException) -> dict:
+    from .training import features_of
+
     task = cfg.get("task", {}).get("name")
+    try:
+        features = features_of(cfg)
+    except Exception:  # an unknown family name is itself the failure being recorded
+        features = cfg.get("features", {}).get("name")
     return {"task": task, "head": cfg.get("head", {}).get("name"),
-            "features": cfg.get("features", {}).get("name"), "seed": cfg.get("seed"),
+            "features": features, "seed": cfg.get("seed"),
             "status": "failed", "error": f"{type(err).__name__}: {err}",
             "primary_metric": None, "primary_value": None, "higher_is_better": None}
 

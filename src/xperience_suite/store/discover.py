@@ -78,7 +78,8 @@ def read_manifest_file(path: str | Path) -> list[EpisodeRef]:
         rows = _rows_csv(path) if path.suffix.lower() == ".csv" else _rows_jsonl(path)
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise XperienceError(f"cannot read manifest ({err})", file=path,
-                             expected="a CSV or JSONL manifest of episode_id, path, split") from None
+                             expected="a CSV or JSONL manifest of episode_id, path, split") \
+            from None
     refs = []
     for i, row in enumerate(rows):
         episode_id = str(row["episode_id"] or "").strip()

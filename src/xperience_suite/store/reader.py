@@ -139,6 +139,13 @@ class WindowConcat:
     def block_names(self) -> list[str]:
         return [b.name for b in self.blocks]
 
+    def block(self, name: str) -> BlockSpan:
+        for b in self.blocks:
+            if b.name == name:
+                return b
+        raise XperienceError(f"feature block '{name}' is not in this feature set", key=name,
+                             expected=f"one of {self.block_names}")
+
     def columns(self, names: list[str]) -> np.ndarray:
         return self.window_sets[0].columns(names)
 
