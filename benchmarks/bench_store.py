@@ -47,17 +47,16 @@ def make_episodes(root: Path, count: int, frames: tuple[int, int]) -> None:
 
 
 def _cpu_seconds() -> tuple[float, float]:
-    """(busy CPU seconds of the whole machine from /proc/stat, of this process and its reaped
-    children) so a run can say how much of the machine other processes took."""
+    """(busy CPU seconds of the whole machine from /proc/stat, of this process) so a run can say
+    how much of the machine other processes took."""
     try:
         with open("/proc/stat") as f:
             vals = [int(v) for v in f.readline().split()[1:9]]
         machine = (sum(vals) - vals[3] - vals[4]) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError):
         machine = float("nan")
-    own = sum(getattr(resource.getrusage(w), k) for w in (resource.RUSAGE_SELF,
-                                                           resource.RUSAGE_CHILDREN)
-              for k in ("ru_utime", "ru_stime"))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    own = usage.ru_utime + usage.ru_stime
     return machine, own
 
 
@@ -73,9 +72,12 @@ def time_run(refs, store: Path, executor: str, options: dict) -> dict:
     view = open_store(store)
     return {"executor": executor, **options, "seconds": round(seconds, 2),
             "episode_seconds_sum": round(sum(r.seconds for r in report.results), 2),
+            "episode_cpu_seconds_sum": round(sum(r.cpu_seconds for r in report.results), 2),
             "busy_cores": round((machine1 - machine0) / seconds, 2),
-            # cores other processes used meanwhile (Ray's workers count as "other" here)
-            "other_cores": round((machine1 - machine0 - (own1 - own0)) / seconds, 2),
+            # cores used meanwhile by other processes than the driver and the episode work
+            # (the executor's own overhead, e.g. Ray's services, counts as "other" too)
+            "other_cores": round((machine1 - machine0 - (own1 - own0)
+                                  - sum(r.cpu_seconds for r in report.results)) / seconds, 2),
             "done": counts["done"], "failed": counts["failed"],
             "windows": int(sum(e.num_windows for e in view.episodes))}
 

@@ -52,16 +52,25 @@ def _limit_threads(threads: int) -> None:
 
 
 @contextmanager
-def _thread_env(threads: int):
-    """``OMP_NUM_THREADS`` & co. = ``threads`` (unless set) while worker processes start, so
-    OpenMP/BLAS pools do not oversubscribe the cores (Ray does the same for its workers)."""
-    added = [k for k in _THREAD_VARS if k not in os.environ]
-    os.environ.update({k: str(max(1, threads)) for k in added})
+def _worker_env(threads: int | None):
+    """Environment for worker processes started meanwhile: ``PYTHONPATH`` led by the folder this
+    package was imported from (so workers run the driver's code, not another installed copy) and
+    ``OMP_NUM_THREADS`` & co. = ``threads`` unless set (no oversubscribed OpenMP/BLAS pools)."""
+    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", *_THREAD_VARS)}
+    package_root = str(Path(__file__).resolve().parents[2])
+    paths = [package_root] + [p for p in (saved["PYTHONPATH"] or "").split(os.pathsep)
+                              if p and p != package_root]
+    os.environ["PYTHONPATH"] = os.pathsep.join(paths)
+    if threads:
+        os.environ.update({k: str(max(1, threads)) for k in _THREAD_VARS if saved[k] is None})
     try:
         yield
     finally:
-        for k in added:
-            os.environ.pop(k, None)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def run_one(ref: EpisodeRef, store: str, settings: ExtractSettings, force: bool, cache_dir,
@@ -111,7 +120,7 @@ class LocalExecutor:
             ctx.set_forkserver_preload(_PRELOAD)
         with ProcessPoolExecutor(max_workers=min(self.workers, max(1, len(jobs))),
                                  mp_context=ctx) as pool:
-            with _thread_env(self.threads):  # the processes start on the first submit
+            with _worker_env(self.threads):  # the processes start on the first submit
                 futures = {pool.submit(fn, ref, *args): ref for ref, args in jobs}
             for fut in as_completed(futures):
                 try:
@@ -149,7 +158,8 @@ class RayExecutor:
         if self.address is None:
             options["num_cpus"] = self.num_cpus
         try:
-            ray.init(address=self.address, **options)
+            with _worker_env(None):  # a local instance's workers inherit this environment
+                ray.init(address=self.address, **options)
         except Exception as err:  # no cluster at the address, no room for a local instance
             raise XperienceError(f"cannot start ray ({type(err).__name__}: {err})",
                                  key="executor.address",

@@ -145,7 +145,8 @@ class ShardResult:
     source: str
     status: str
     shard: str = ""
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time in the worker
+    cpu_seconds: float = 0.0  # CPU time of the worker process (all its threads) meanwhile
     num_windows: int = 0
     error: str = ""
     fits_layout: bool = True
@@ -196,7 +197,7 @@ def extract_one(ref: EpisodeRef, store: str | Path, settings: ExtractSettings = 
                 force: bool = False, cache_dir=None, use_cache: bool = False) -> ShardResult:
     """Extract one episode into its shard unless it is already current. Never raises for a bad
     episode: the error is returned in the ``ShardResult`` (``status="failed"``)."""
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     store = Path(store)
     try:
         layout = store_layout(settings)
@@ -217,4 +218,5 @@ def extract_one(ref: EpisodeRef, store: str | Path, settings: ExtractSettings = 
                              error=f"{type(err).__name__}: {err}",
                              traceback=traceback.format_exc())
     result.seconds = round(time.perf_counter() - t0, 4)
+    result.cpu_seconds = round(time.process_time() - cpu0, 4)
     return result
