@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.training.conftest import CONF, FRAMES, REPO, TINY, compose_train  # noqa: F401
-from xperience_suite.sample import generate_episode
+from tests.training.conftest import CONF, REPO, TINY, compose_train  # noqa: F401
 
 # misalignment_detection has no motion inputs under audio_only: those jobs fail by design
 SWEEP_TASKS = ["misalignment_detection", "hand_trajectory_forecast"]
@@ -20,15 +19,13 @@ FAST = TINY + ["++head.gd_steps=10"]
 
 
 @pytest.fixture(scope="session")
-def report_cache(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("xcache_reports")
-    os.environ["XPERIENCE_SUITE_CACHE"] = str(path)
-    return path
+def report_cache(feature_cache) -> Path:
+    return feature_cache
 
 
 @pytest.fixture(scope="session")
-def report_episode(tmp_path_factory, report_cache) -> Path:
-    return generate_episode(tmp_path_factory.mktemp("ep") / "ep_reports", seed=0, frames=FRAMES)
+def report_episode(episode_dir) -> Path:
+    return episode_dir
 
 
 def run_multirun(sweep_dir: Path, overrides: list[str], cache: Path) -> subprocess.CompletedProcess:
