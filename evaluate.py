@@ -4,11 +4,16 @@ On the training data it scores the same test split (reproducing the run's metric
 ``data=episode data.root=/other/episode`` it scores every window of that episode.
 """
 
-import hydra
-from omegaconf import DictConfig
+import sys
+from pathlib import Path
 
-from xperience_suite.runs.cli import guarded
-from xperience_suite.runs.evaluation import run_evaluation
+sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))  # this checkout's package first
+
+import hydra  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
+
+from xperience_suite.runs.cli import guarded  # noqa: E402
+from xperience_suite.runs.evaluation import run_evaluation  # noqa: E402
 
 
 @hydra.main(config_path="conf", config_name="evaluate", version_base="1.3")

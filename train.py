@@ -3,11 +3,16 @@
 Sweeps: ``python train.py -m task=timeline_action,temporal_order head=minimal,mlp``.
 """
 
-import hydra
-from omegaconf import DictConfig
+import sys
+from pathlib import Path
 
-from xperience_suite.runs.cli import guarded
-from xperience_suite.runs.training import run_training
+sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))  # this checkout's package first
+
+import hydra  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
+
+from xperience_suite.runs.cli import guarded  # noqa: E402
+from xperience_suite.runs.training import run_training  # noqa: E402
 
 
 @hydra.main(config_path="conf", config_name="train", version_base="1.3")
