@@ -19,7 +19,10 @@ from ..reports.wandb_logging import log_run as log_wandb_run
 from ..tasks import Task, TaskData, get_task
 from ..tasks.base import trivial_target_warnings
 from ..tasks.inputs import feature_label
-from ..windows.sources import load_window_set
+from ..errors import XperienceError
+from ..tasks.across_episodes import build_across_episodes
+from ..windows.episode_splits import assign_episode_splits, check_no_leakage, write_split_manifest
+from ..windows.sources import load_episode_window_sets, load_window_set
 from ..windows.window_set import WindowSet
 
 log = logging.getLogger("xperience_suite")
@@ -39,7 +42,25 @@ def features_of(cfg: DictConfig) -> str:
     return feature_label(cfg.features.name, list(cfg.features.get("drop") or []))
 
 
+def build_episodes_task_data(cfg: DictConfig) -> tuple[WindowSet, Task, TaskData]:
+    """``data=episodes split=episodes``: the task built per episode, whole episodes split."""
+    split = cfg.get("split") or {}
+    if split.get("name") != "episodes":
+        raise XperienceError("data=episodes trains and tests on whole episodes", key="split",
+                             expected="split=episodes")
+    refs, episodes = load_episode_window_sets(plain(cfg.data), plain(cfg.windows))
+    assignment = assign_episode_splits(refs, dict(split.fractions), int(split.seed))
+    check_no_leakage(refs, assignment)
+    task = get_task(cfg.task.name)
+    data = build_across_episodes(task, episodes, assignment, features_of(cfg), plain(cfg.task))
+    data.warnings += trivial_target_warnings(data)
+    data.extra["episode_split"] = (refs, assignment)
+    return episodes[0][1], task, data
+
+
 def build_task_data(cfg: DictConfig) -> tuple[WindowSet, Task, TaskData]:
+    if cfg.data.source == "episodes":
+        return build_episodes_task_data(cfg)
     ws = load_window_set(plain(cfg.data), plain(cfg.windows))
     task = get_task(cfg.task.name)
     data = task.build(ws, features_of(cfg), plain(cfg.task))
@@ -114,6 +135,9 @@ def run_training(cfg: DictConfig) -> dict:
     write_predictions(out_dir, data, data.test_idx, preds["pred"], preds["confidence"],
                       preds["target"], data.class_names)
     write_manifest(ws, data.layout, out_dir / "feature_manifest.json")
+    if "episode_split" in data.extra:
+        write_split_manifest(out_dir / "split_manifest.csv", *data.extra["episode_split"])
+        summary["episode_id"] = None
     OmegaConf.save(cfg, out_dir / "config.yaml", resolve=True)
     summary["total_seconds"] = time.perf_counter() - t0
     summary["train_seconds"] = module.train_seconds

@@ -72,15 +72,20 @@ def trivial_target_warnings(data: TaskData) -> list[str]:
 
 def chronological_split(n: int, test_fraction: float, task: str) -> tuple[np.ndarray, np.ndarray]:
     """First ``1 - test_fraction`` of the samples train, the rest test (no shuffling)."""
-    if not 0.0 < test_fraction < 1.0:
-        raise XperienceError(f"test fraction must lie in (0, 1), got {test_fraction}",
-                             key="split.test_fraction", expected="0 < value < 1")
+    if not 0.0 <= test_fraction < 1.0:
+        raise XperienceError(f"test fraction must lie in [0, 1), got {test_fraction}",
+                             key="task.test_fraction", expected="0 <= value < 1")
+    idx = np.arange(n)
+    if test_fraction == 0.0:  # whole episode is one side of an episode split
+        if n < 1:
+            raise XperienceError(f"task '{task}' has no samples after labeling",
+                                 key=f"task={task}", expected="at least one labeled sample")
+        return idx, idx[:0]
     n_train = int(round(n * (1.0 - test_fraction)))
     if n < 2 or n_train < 1 or n_train >= n:
         raise XperienceError(
             f"task '{task}' has {n} samples after labeling: too few to split into train and test",
             key=f"task={task}", expected="at least 2 labeled samples (an episode of several windows)")
-    idx = np.arange(n)
     return idx[:n_train], idx[n_train:]
 
 

@@ -47,16 +47,19 @@ class TransitionDetection(Task):
         data.class_names = list(CLASSES)
         data.info["num_classes"] = 2
         test_windows = data.extra["window_index"][data.test_idx]
-        lo, hi = int(ws.starts[test_windows[0]]), int(ws.ends[test_windows[-1]])
-        data.extra["test_centres"] = centres[test_windows]
-        data.extra["test_boundaries"] = changes[(changes >= lo) & (changes < hi)]
-        data.extra["tolerance"] = tol
+        if len(test_windows):  # an episode that is wholly train (episode splits) has no test span
+            lo, hi = int(ws.starts[test_windows[0]]), int(ws.ends[test_windows[-1]])
+            data.extra["test_centres"] = centres[test_windows]
+            data.extra["test_boundaries"] = changes[(changes >= lo) & (changes < hi)]
+            data.extra["tolerance"] = tol
         return data
 
     def extra_metrics(self, data, pred_test: np.ndarray) -> dict:
         """Boundary precision/recall/F1 of predicted transition centres vs true change frames."""
         import torch
 
+        if "test_boundaries" not in data.extra:
+            return {}
         metric = BoundaryF1(tolerance=data.extra["tolerance"])
         predicted = data.extra["test_centres"][np.asarray(pred_test) == 1]
         metric.update(torch.as_tensor(predicted, dtype=torch.long),

@@ -64,6 +64,18 @@ def _root(data: dict) -> Path:
     return Path(str(root)).expanduser()
 
 
+def load_episode_window_sets(data: dict, windows: dict) -> tuple[list, list[tuple[str, WindowSet]]]:
+    """Every episode under ``data.root`` (folder search or manifest) as memory-mapped shards of
+    the feature store; missing shards are extracted first with the local executor."""
+    from ..store import default_store_dir, discover_episodes, open_store, run_extraction
+
+    refs = discover_episodes(_root(data), data.get("manifest"))
+    store = Path(str(data.get("store") or default_store_dir(data.get("cache_dir"))))
+    run_extraction(refs, store, _settings(windows), executor="local", progress=False)
+    view = open_store(store, refs)
+    return refs, [(eid, view.window_set(eid)) for eid in view.episode_ids]
+
+
 def load_window_set(data: dict, windows: dict) -> WindowSet:
     """The ``WindowSet`` a data config names (memoised per process)."""
     source = data.get("source")

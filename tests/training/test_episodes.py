@@ -1,0 +1,73 @@
+"""``data=episodes split=episodes``: whole episodes split, per-episode task samples, leakage refused."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from xperience_suite.errors import XperienceError
+from xperience_suite.runs.training import run_training
+from xperience_suite.sample import generate_episode_set
+
+from .conftest import TINY, compose_train
+
+
+@pytest.fixture(scope="module")
+def episode_set(tmp_path_factory, feature_cache):
+    manifest = generate_episode_set(tmp_path_factory.mktemp("set") / "six", episodes=6, seed=0,
+                                    min_frames=120, max_frames=240, workers=2)
+    return manifest.parent
+
+
+def _read(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.parametrize("task", ["timeline_action", "temporal_order"])
+def test_train_on_whole_episodes(tmp_path, episode_set, task):
+    cfg = compose_train(tmp_path, ["data=episodes", f"data.root={episode_set}", "split=episodes",
+                                   f"task={task}", "head=minimal", "head.gd_steps=10", *TINY])
+    summary = run_training(cfg)
+    rows = _read(tmp_path / "split_manifest.csv")
+    assert len(rows) == 6 and {r["split"] for r in rows} >= {"train", "test"}
+    by_session: dict[str, set] = {}
+    for r in rows:
+        by_session.setdefault(r["session"], set()).add(r["split"])
+    assert all(len(s) == 1 for s in by_session.values())  # no session in two splits
+    written = json.loads((tmp_path / "metrics.json").read_text())
+    assert written["num_train"] > 0 and written["num_test"] > 0
+    assert written["num_episodes"]["test"] >= 1
+    test_ids = {r["episode_id"] for r in rows if r["split"] == "test"}
+    predicted = {row["sample_id"].split(":")[0] for row in _read(tmp_path / "predictions.csv")}
+    assert predicted <= test_ids  # only held-out episodes are scored
+    assert summary["primary_value"] == written["primary_value"]
+
+
+def test_session_in_two_splits_is_refused(tmp_path, episode_set):
+    rows = _read(episode_set / "manifest.csv")
+    session = rows[0]["session"]
+    mates = [r for r in rows if r["session"] == session]
+    for i, r in enumerate(rows):
+        r["split"] = "train" if r["session"] != session else ("train", "test")[i % 2]
+        r["path"] = str(episode_set / r["path"])
+    rows[-1]["split"] = "test" if rows[-1]["session"] != session else rows[-1]["split"]
+    assert len(mates) >= 2
+    manifest = tmp_path / "leaky.csv"
+    with open(manifest, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    cfg = compose_train(tmp_path / "run", ["data=episodes", f"data.root={manifest}",
+                                           "split=episodes", "task=timeline_action", *TINY])
+    with pytest.raises(XperienceError, match="leakage"):
+        run_training(cfg)
+
+
+def test_episodes_need_the_episode_split(tmp_path, episode_set):
+    cfg = compose_train(tmp_path, ["data=episodes", f"data.root={episode_set}",
+                                   "task=timeline_action", *TINY])
+    with pytest.raises(XperienceError, match="split=episodes"):
+        run_training(cfg)
