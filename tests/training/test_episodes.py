@@ -71,3 +71,19 @@ def test_episodes_need_the_episode_split(tmp_path, episode_set):
                                    "task=timeline_action", *TINY])
     with pytest.raises(XperienceError, match="split=episodes"):
         run_training(cfg)
+
+
+def test_evaluate_scores_the_held_out_episodes_again(tmp_path, episode_set):
+    from xperience_suite.runs.evaluation import run_evaluation
+
+    from .conftest import compose_eval
+
+    run = tmp_path / "run"
+    trained = run_training(compose_train(run, [
+        "data=episodes", f"data.root={episode_set}", "split=episodes", "task=timeline_action",
+        "head=minimal", "head.gd_steps=10", *TINY]))
+    ev = run_evaluation(compose_eval(tmp_path / "eval", [
+        f"ckpt_path={run / 'checkpoints' / 'last.ckpt'}", "data=episodes",
+        f"data.root={episode_set}", "split=episodes"]))
+    assert ev["num_test"] == trained["num_test"]
+    assert ev["metrics"] == trained["metrics"]

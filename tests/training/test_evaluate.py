@@ -77,3 +77,11 @@ def test_missing_and_foreign_checkpoints_are_refused(tmp_path):
     torch.save({"state_dict": {}}, tmp_path / "foreign.ckpt")
     with pytest.raises(XperienceError, match="not an xperience-suite checkpoint"):
         load_checkpoint(tmp_path / "foreign.ckpt")
+
+
+def test_evaluate_split_all_scores_every_window(tmp_path, episode_dir):
+    run, trained = _train(tmp_path, episode_dir, "task=timeline_action", "head=minimal")
+    ev = run_evaluation(compose_eval(tmp_path / "eval", [
+        f"ckpt_path={run / 'checkpoints' / 'last.ckpt'}", "split=all"]))
+    assert ev["evaluated_split"] == "all"
+    assert ev["num_test"] == trained["num_train"] + trained["num_test"]

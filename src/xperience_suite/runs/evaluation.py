@@ -19,7 +19,8 @@ from ..reports.run_outputs import write_json_atomic, write_manifest, write_predi
 from ..tasks import TaskData, get_task
 from ..tasks.base import trivial_target_warnings
 from ..windows.sources import load_window_set
-from .training import plain, score_summary
+from ..tasks.inputs import split_feature_label
+from .training import build_episodes_task_data, plain, score_summary
 
 log = logging.getLogger("xperience_suite")
 
@@ -68,6 +69,18 @@ def remap_to_checkpoint(data: TaskData, class_names: list[str]) -> list[str]:
     return []
 
 
+def _episodes_config(data_cfg: dict, tinfo: dict) -> DictConfig:
+    """The training run's task/feature/split settings over (possibly other) episodes."""
+    variant, drop = split_feature_label(tinfo["features"])
+    split = tinfo.get("split") or {}
+    if split.get("name") != "episodes":
+        split = {"name": "episodes", "fractions": {"train": 0.75, "val": 0.125, "test": 0.125},
+                 "seed": 0}
+    return OmegaConf.create({"data": data_cfg, "windows": tinfo["windows"], "split": split,
+                             "task": tinfo["params"],
+                             "features": {"name": variant, "drop": list(drop)}})
+
+
 def run_evaluation(cfg: DictConfig) -> dict:
     t0 = time.perf_counter()
     out_dir = Path(cfg.paths.output_dir)
@@ -75,10 +88,14 @@ def run_evaluation(cfg: DictConfig) -> dict:
     tinfo = hp["task"]
     data_cfg = plain(cfg.data) if cfg.get("data") else tinfo["data"]
     same_data = data_cfg == tinfo["data"]
-    ws = load_window_set(data_cfg, tinfo["windows"])
     task = get_task(tinfo["name"])
-    data = task.build(ws, tinfo["features"], tinfo["params"])
-    data.warnings += trivial_target_warnings(data)
+    if data_cfg.get("source") == "episodes":  # held-out test episodes, split as in training
+        ws, _, data = build_episodes_task_data(_episodes_config(data_cfg, tinfo))
+        same_data = True
+    else:
+        ws = load_window_set(data_cfg, tinfo["windows"])
+        data = task.build(ws, tinfo["features"], tinfo["params"])
+        data.warnings += trivial_target_warnings(data)
     if data.input_blocks != tinfo["input_blocks"] or data.input_dim != hp["input_dim"]:
         raise XperienceError(
             "this checkpoint was trained on other input blocks than these features give",
@@ -86,7 +103,7 @@ def run_evaluation(cfg: DictConfig) -> dict:
             expected=f"{tinfo['input_blocks']} ({hp['input_dim']} dims), got "
                      f"{data.input_blocks} ({data.input_dim} dims)")
     unseen: list[str] = []
-    split = cfg.get("split", "auto")
+    split = (cfg.get("split") or {}).get("name", "auto")
     if split == "all" or (split == "auto" and not same_data):
         data.test_idx = np.arange(len(data.y))
         unseen = remap_to_checkpoint(data, hp.get("class_names") or [])

@@ -59,6 +59,9 @@ def build_episodes_task_data(cfg: DictConfig) -> tuple[WindowSet, Task, TaskData
 
 
 def build_task_data(cfg: DictConfig) -> tuple[WindowSet, Task, TaskData]:
+    if (cfg.get("split") or {}).get("name") == "all":
+        raise XperienceError("split=all scores every window and is for evaluate.py", key="split",
+                             expected="split=chronological (one episode) or split=episodes")
     if cfg.data.source == "episodes":
         return build_episodes_task_data(cfg)
     ws = load_window_set(plain(cfg.data), plain(cfg.windows))
@@ -74,7 +77,7 @@ def build_module(task: Task, data: TaskData, cfg: DictConfig) -> HeadModule:
                  "query": data.extra.get("query"), "params": plain(cfg.task),
                  "features": features_of(cfg), "input_blocks": data.input_blocks,
                  "target_blocks": data.target_blocks, "windows": plain(cfg.windows),
-                 "data": plain(cfg.data)}
+                 "data": plain(cfg.data), "split": plain(cfg.split) if cfg.get("split") else None}
     return HEAD_MODULES[data.kind](
         input_dim=data.input_dim, output_dim=data.output_dim, head=plain(cfg.head),
         task=task_info, class_names=data.class_names,
