@@ -15,7 +15,7 @@ from torch import nn
 
 from xperience_suite.runs.training import build_task_data, run_training
 
-from .conftest import TINY, compose_train
+from .conftest import compose_train
 
 
 def zscore(train: np.ndarray, *arrays: np.ndarray):

@@ -23,7 +23,6 @@ from .networks import reference_mlp, solve_ridge, zero_linear
 
 class HeadModule(L.LightningModule):
     kind = ""
-    closed_form = False  # minimal head of this kind is solved in closed form (ridge)
 
     def __init__(self, input_dim: int, output_dim: int, head: dict, task: dict,
                  class_names: list[str] | None = None, target_shape: list[int] | None = None):
@@ -224,7 +223,6 @@ class RegressionHead(HeadModule):
     """Real-valued targets; MSE on z-scored targets (non-finite targets masked); ridge minimal."""
 
     kind = "regression"
-    closed_form = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

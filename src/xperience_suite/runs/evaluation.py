@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import hydra
-import lightning as L
 import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
