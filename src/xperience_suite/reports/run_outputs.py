@@ -33,7 +33,7 @@ def _jsonable(value):
     raise TypeError(f"not JSON serialisable: {type(value)}")
 
 
-def write_manifest(ws: WindowSet, layout: list[tuple[str, str]], path: Path) -> None:
+def write_input_manifest(ws: WindowSet, layout: list[tuple[str, str]], path: Path) -> None:
     """Manifest of a run's input vector: (column label, block name) parts with their offsets."""
     rows, start = [], 0
     for label, n in layout:

@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from ..heads.datamodule import TaskDataModule
 from ..heads.module import HEAD_MODULES, HeadModule
-from ..reports.run_outputs import write_json_atomic, write_manifest, write_predictions
+from ..reports.run_outputs import write_json_atomic, write_input_manifest, write_predictions
 from ..reports.wandb_logging import log_run as log_wandb_run
 from ..tasks import Task, TaskData, get_task
 from ..tasks.base import trivial_target_warnings
@@ -121,8 +121,8 @@ def run_training(cfg: DictConfig) -> dict:
     module = build_module(task, data, cfg)
     dm = TaskDataModule(data, batch_size=cfg.head.get("batch_size") or len(data.train_idx),
                         full_batch=cfg.head.name == "minimal", seed=int(cfg.seed))
-    split = dm.split_tensors("cpu")
-    module.fit_scalers(split["x_train"], split["y_train"])
+    dm.tensors = dm.split_tensors("cpu")  # setup() reuses them unless the device differs
+    module.fit_scalers(dm.tensors["x_train"], dm.tensors["y_train"])
     trainer: L.Trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_all(cfg.get("logger")) or False,
                                                  callbacks=instantiate_all(cfg.get("callbacks")))
     t_fit = time.perf_counter()
@@ -137,7 +137,7 @@ def run_training(cfg: DictConfig) -> dict:
     preds = module.test_predictions()
     write_predictions(out_dir, data, data.test_idx, preds["pred"], preds["confidence"],
                       preds["target"], data.class_names)
-    write_manifest(ws, data.layout, out_dir / "feature_manifest.json")
+    write_input_manifest(ws, data.layout, out_dir / "feature_manifest.json")
     if "episode_split" in data.extra:
         write_split_manifest(out_dir / "split_manifest.csv", *data.extra["episode_split"])
         summary["episode_id"] = None

@@ -10,13 +10,13 @@ back to the canonical label, so evaluation can check behaviour on labels never s
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Callable
 
 import numpy as np
 
 from ..errors import XperienceError
+from ..windows.labels import normalize_label
 from .script import NA_LABEL, ActivityScript
 
 PARAPHRASES: dict[str, tuple[str, ...]] = {
@@ -80,11 +80,6 @@ SURFACE_STYLES: dict[str, Callable[[str], str]] = {
     "period": lambda s: s + ".",
     "double_space": lambda s: s.replace(" ", "  ", 1),
 }
-
-
-def normalize_label(text: str) -> str:
-    """Case-, whitespace- and punctuation-insensitive key: ``" Pick  up item."`` -> ``"pick up item"``."""
-    return " ".join(re.sub(r"[^\w\s]", " ", str(text)).casefold().split())
 
 
 def _lookup() -> dict[str, str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import XperienceError
-from ..windows.window_set import BlockSpan, FrameTargets, WindowSet
+from ..windows.window_set import BlockSpan, FrameTargets, WindowSet, find_block
 from .discover import EpisodeRef
 from .executors import LAYOUT
 from .layout import CALIBRATION_SLOTS, CalibrationSlot, StoreLayout
@@ -140,11 +140,7 @@ class WindowConcat:
         return [b.name for b in self.blocks]
 
     def block(self, name: str) -> BlockSpan:
-        for b in self.blocks:
-            if b.name == name:
-                return b
-        raise XperienceError(f"feature block '{name}' is not in this feature set", key=name,
-                             expected=f"one of {self.block_names}")
+        return find_block(self.blocks, name)
 
     def columns(self, names: list[str]) -> np.ndarray:
         return self.window_sets[0].columns(names)

@@ -3,17 +3,11 @@ with whole episodes as train or test samples and labels normalised across episod
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from ..errors import XperienceError
+from ..windows.labels import normalize_label
 from .base import Task, TaskData, encode_labels
-
-
-def normalize_label(text: str) -> str:
-    """Case, whitespace and punctuation folded: "Pick  up item." -> "pick up item"."""
-    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", text.lower())).strip()
 
 
 def _sample_labels(d: TaskData) -> list:

@@ -28,9 +28,4 @@ class ContactPrediction(Task):
         cum = np.concatenate([[0], np.cumsum(touching.any(axis=1))])
         labels = [CLASSES[int(cum[e] - cum[s] > 0)] for s, e in zip(ws.starts, ws.ends)]
         blocks = [b for b in base_blocks(ws) if b not in (CONTACT_BLOCK, TEXT_BLOCK)]
-        data = classification_data(self, ws, variant, params, labels, blocks)
-        data.y = np.array([CLASSES.index(labels[i]) for i in data.extra["window_index"]],
-                          dtype=np.int64)
-        data.class_names = list(CLASSES)
-        data.info["num_classes"] = 2
-        return data
+        return classification_data(self, ws, variant, params, labels, blocks, classes=CLASSES)

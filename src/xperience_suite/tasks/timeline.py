@@ -12,19 +12,24 @@ from .registry import register_task
 
 
 def classification_data(task: Task, ws: WindowSet, variant: str, params: dict,
-                        labels: list[str], blocks: list[str] | None = None) -> TaskData:
-    """Shared builder: keep labeled windows, split chronologically, encode classes."""
+                        labels: list[str], blocks: list[str] | None = None,
+                        classes: list[str] | None = None) -> TaskData:
+    """Shared builder: keep labeled windows, split chronologically, encode classes (in the
+    order of ``classes`` when the task fixes it, else train classes first)."""
     keep = labeled(labels)
     names = select_inputs(ws, blocks, variant, task.name)
     train, test = chronological_split(len(keep), params["test_fraction"], task.name)
     kept_labels = [labels[i] for i in keep]
-    y, classes, unseen = encode_labels(kept_labels, train, test)
+    y, class_names, unseen = encode_labels(kept_labels, train, test)
+    if classes is not None:
+        y = np.array([classes.index(s) for s in kept_labels], dtype=np.int64)
+        class_names = list(classes)
     data = TaskData(task=task.name, kind=task.kind, x=ws.select(names)[keep], y=y,
                     train_idx=train, test_idx=test,
                     sample_ids=[f"{ws.episode_id}:w{int(i)}" for i in keep], input_blocks=names,
-                    class_names=classes,
+                    class_names=class_names,
                     info={"unseen_test_classes": len(unseen), "unseen_test_class_names": unseen,
-                          "num_classes": len(classes), "unlabeled_windows": len(labels) - len(keep)})
+                          "num_classes": len(class_names), "unlabeled_windows": len(labels) - len(keep)})
     data.extra["window_index"] = keep
     return data
 

@@ -40,12 +40,7 @@ class TransitionDetection(Task):
             labels = [CLASSES[int(d <= tol)] for d in dist]
         else:
             labels = [CLASSES[0]] * len(centres)
-        data = classification_data(self, ws, variant, params, labels)
-        # fixed class order so "transition" is always class 1
-        data.y = np.array([CLASSES.index(labels[i]) for i in data.extra["window_index"]],
-                          dtype=np.int64)
-        data.class_names = list(CLASSES)
-        data.info["num_classes"] = 2
+        data = classification_data(self, ws, variant, params, labels, classes=CLASSES)
         test_windows = data.extra["window_index"][data.test_idx]
         if len(test_windows):  # an episode that is wholly train (episode splits) has no test span
             lo, hi = int(ws.starts[test_windows[0]]), int(ws.ends[test_windows[-1]])

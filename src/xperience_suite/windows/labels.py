@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
+
+
+def normalize_label(text: str) -> str:
+    """Case-, whitespace- and punctuation-insensitive key: ``" Pick  up item."`` -> ``"pick up item"``."""
+    return " ".join(re.sub(r"[^\w\s]", " ", str(text)).casefold().split())
 
 
 def window_majority_labels(frame_labels: list[str], starts: np.ndarray, ends: np.ndarray,

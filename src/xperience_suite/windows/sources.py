@@ -13,7 +13,7 @@ from typing import Callable
 from ..errors import XperienceError
 from .window_set import WindowSet
 
-_LOADED: dict[tuple, WindowSet] = {}
+_LOADED: dict[tuple, object] = {}  # one loaded feature set (or episode set) per process
 
 
 def _settings(windows: dict):
@@ -69,11 +69,17 @@ def load_episode_window_sets(data: dict, windows: dict) -> tuple[list, list[tupl
     the feature store; missing shards are extracted first with the local executor."""
     from ..store import default_store_dir, discover_episodes, open_store, run_extraction
 
-    refs = discover_episodes(_root(data), data.get("manifest"))
-    store = Path(str(data.get("store") or default_store_dir(data.get("cache_dir"))))
-    run_extraction(refs, store, _settings(windows), executor="local", progress=False)
-    view = open_store(store, refs)
-    return refs, [(eid, view.window_set(eid)) for eid in view.episode_ids]
+    key = ("episodes", str(data.get("root")), str(data.get("manifest")), str(data.get("store")),
+           str(data.get("cache_dir")), int(windows.get("length", 20)),
+           int(windows.get("stride", 5)))
+    if key not in _LOADED:
+        refs = discover_episodes(_root(data), data.get("manifest"))
+        store = Path(str(data.get("store") or default_store_dir(data.get("cache_dir"))))
+        run_extraction(refs, store, _settings(windows), executor="local", progress=False)
+        view = open_store(store, refs)
+        _LOADED.clear()
+        _LOADED[key] = (refs, [(eid, view.window_set(eid)) for eid in view.episode_ids])
+    return _LOADED[key]
 
 
 def load_window_set(data: dict, windows: dict) -> WindowSet:

@@ -29,6 +29,15 @@ class BlockSpan:
                 "available": self.available}
 
 
+def find_block(blocks: list[BlockSpan], name: str) -> BlockSpan:
+    """The span named ``name``; a clear error listing the names there are otherwise."""
+    for b in blocks:
+        if b.name == name:
+            return b
+    raise XperienceError(f"feature block '{name}' is not in this feature set",
+                         key=name, expected=f"one of {[b.name for b in blocks]}")
+
+
 @dataclass
 class FrameTargets:
     """Frame-level annotation used to derive task targets (length num_frames).
@@ -74,11 +83,7 @@ class WindowSet:
         return [b.name for b in self.blocks]
 
     def block(self, name: str) -> BlockSpan:
-        for b in self.blocks:
-            if b.name == name:
-                return b
-        raise XperienceError(f"feature block '{name}' is not in this feature set",
-                             key=name, expected=f"one of {self.block_names}")
+        return find_block(self.blocks, name)
 
     def columns(self, names: list[str]) -> np.ndarray:
         """Column indices of the named blocks, in the given order."""
