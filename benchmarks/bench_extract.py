@@ -1,21 +1,28 @@
 """Feature extraction benchmark on the full-size sample episode (5,821 frames, six 640x480 MP4s).
 
-Prints, in one run:
-- serial decode bound: PyAV decoding the six videos one after another to 32x32 RGB, single thread;
+Prints, in one run, baseline and candidate measured in interleaved repeats (medians), with the
+machine's load average next to every measurement (other work on the machine slows the parallel
+extraction more than the one-core baselines, so read ratios together with the load):
+- serial decode bound: PyAV decoding the six videos one after another to 32x32 RGB, one thread
+  in the codec and one in the scaler (``decode_video(path, threads=1)``, the extractor's decode);
 - cold extraction time (empty cache) and its ratio to that bound (target <= 0.65);
 - warm extraction time (cache hit) and its ratio to cold (target < 0.05);
-- window statistics, vectorised vs a per-window loop on the same per-frame signals (agreement to
-  1e-5; target >= 20x);
-- peak memory (``ru_maxrss``; target < 2 GB).
+- window statistics of every per-frame block, vectorised (one thread, and the default threads)
+  vs a straightforward per-window loop on the same signals (agreement to 1e-5; target >= 20x);
+- peak memory (``ru_maxrss`` of this process and of the largest worker; target < 2 GB).
+``--legacy-bound`` also times the bound as first written (``frame.reformat`` per frame, which
+builds a new multi-threaded swscale context for every frame: about 1.5x slower, so not a bound).
 ``--pools`` also times the six video blocks in a thread pool vs a process pool.
 
-Run: ``python benchmarks/bench_extract.py [--episode DIR] [--pools]``.
+Run: ``python benchmarks/bench_extract.py [--episode DIR] [--repeats 3] [--pools]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
+import statistics
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -24,15 +31,39 @@ from pathlib import Path
 import av
 import numpy as np
 
-from xperience_suite.episode import VIDEO_NAMES, load_episode
+from xperience_suite.episode import VIDEO_NAMES, decode_video, load_episode
 from xperience_suite.features.cache import FeatureCache, cache_key
 from xperience_suite.features.extract import ExtractSettings, extract_window_set
 from xperience_suite.features.registry import all_blocks
-from xperience_suite.windows.stats import window_stats
+from xperience_suite.features.video import video_file_features
+from xperience_suite.windows.stats import default_threads, window_stats
+
+
+def load() -> str:
+    """``load a/b/c on N cores`` (1, 5 and 15 minute load averages)."""
+    a, b, c = os.getloadavg()
+    return f"load {a:.2f}/{b:.2f}/{c:.2f} on {os.cpu_count()} cores"
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished worker processes."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def serial_decode_bound(paths: list[Path], size: int = 32) -> float:
-    """Seconds to decode every video one after another, single-threaded, resized in swscale."""
+    """Seconds to decode every video one after another at ``size x size``: one codec thread, one
+    scaler thread, one scaler context per video."""
+    t0 = time.perf_counter()
+    for path in paths:
+        decode_video(path, size=(size, size), threads=1)
+    return time.perf_counter() - t0
+
+
+def legacy_decode_bound(paths: list[Path], size: int = 32) -> float:
+    """The bound as first written: ``frame.reformat`` per frame (a new swscale context, with its
+    own automatic threads, for every frame)."""
     t0 = time.perf_counter()
     for path in paths:
         with av.open(str(path)) as container:
@@ -62,25 +93,130 @@ def loop_window_stats(signals: list[np.ndarray], relative: list[bool], starts: n
     return np.asarray(rows, dtype=np.float32)
 
 
-def _video_features(path: str) -> np.ndarray:
-    from xperience_suite.episode import decode_video
-    from xperience_suite.features.video import video_frame_features
-    return video_frame_features(decode_video(path))
+def vectorised_window_stats(signals: list[np.ndarray], relative: list[bool], starts: np.ndarray,
+                            T: int, threads: int) -> np.ndarray:
+    """The same ``(W, sum 7d)`` matrix from ``window_stats``, each block into its columns."""
+    out = np.empty((len(starts), sum(7 * x.shape[1] for x in signals)), dtype=np.float32)
+    col = 0
+    for x, rel in zip(signals, relative):
+        dim = 7 * x.shape[1]
+        window_stats(x, starts, T, relative_to_first=rel, out=out[:, col:col + dim],
+                     threads=threads)
+        col += dim
+    return out
 
 
 def compare_pools(paths: list[Path], workers: int) -> None:
     for name, pool in (("threads", ThreadPoolExecutor), ("processes", ProcessPoolExecutor)):
         t0 = time.perf_counter()
         with pool(max_workers=workers) as ex:
-            list(ex.map(_video_features, [str(p) for p in paths]))
-        print(f"six video blocks, {workers} {name:9s}: {time.perf_counter() - t0:7.2f} s")
+            list(ex.map(video_file_features, [str(p) for p in paths], [32] * len(paths)))
+        print(f"six video blocks, {workers} {name:9s}: {time.perf_counter() - t0:7.2f} s  "
+              f"({load()})")
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def bench_cold(episode, root: Path, paths: list[Path], settings: ExtractSettings, repeats: int,
+               legacy: bool):
+    """Interleaved repeats of the serial bound and a cold + warm extraction (the order flips
+    every repeat, so a drift in the machine's load hits both alike). -> last X, cached values."""
+    bounds, colds, warms, legacies = [], [], [], []
+    cpu: dict = {"bound": [], "cold": []}
+    X = values = None
+    for r in range(repeats):
+        order = ("bound", "cold") if r % 2 == 0 else ("cold", "bound")
+        for what in order:
+            c0 = cpu_seconds()
+            if what == "bound":
+                bounds.append(serial_decode_bound(paths))
+                cpu["bound"].append(cpu_seconds() - c0)
+                print(f"  [{r + 1}/{repeats}] serial decode bound {bounds[-1]:7.2f} s "
+                      f"(cpu {cpu['bound'][-1]:6.2f} s)  ({load()})")
+                if legacy:
+                    legacies.append(legacy_decode_bound(paths))
+                    print(f"  [{r + 1}/{repeats}] legacy bound        {legacies[-1]:7.2f} s  "
+                          f"({load()})")
+                continue
+            with tempfile.TemporaryDirectory() as cache_dir:
+                t0 = time.perf_counter()
+                cold = extract_window_set(episode, settings, cache_dir=cache_dir,
+                                          progress=False)
+                colds.append(time.perf_counter() - t0)
+                cpu["cold"].append(cpu_seconds() - c0)
+                t0 = time.perf_counter()
+                warm = extract_window_set(episode, settings, cache_dir=cache_dir,
+                                          progress=False)
+                warms.append(time.perf_counter() - t0)
+                assert np.array_equal(cold.X, warm.X)
+                cache = FeatureCache(cache_dir)
+                values, _ = cache.load(cache.path(episode.episode_id,
+                                                  cache_key(root, settings, episode)))
+                X = cold
+            print(f"  [{r + 1}/{repeats}] cold extraction     {colds[-1]:7.2f} s "
+                  f"(cpu {cpu['cold'][-1]:6.2f} s, all processes), warm {warms[-1]:.3f} s  "
+                  f"({load()})")
+    bound, cold_s, warm_s = _median(bounds), _median(colds), _median(warms)
+    pair = [c / b for c, b in zip(colds, bounds)]
+    print(f"serial decode bound (6 videos, 1 thread): median {bound:7.2f} s "
+          f"(cpu {_median(cpu['bound']):.2f} s)")
+    if legacies:
+        print(f"legacy bound (per-frame reformat):       median {_median(legacies):7.2f} s")
+    print(f"cold extraction: median {cold_s:7.2f} s  ratio to decode bound {cold_s / bound:.3f} "
+          f"(target <= 0.65; per repeat {', '.join(f'{p:.3f}' for p in pair)})  X {X.X.shape}; "
+          f"cpu {_median(cpu['cold']):.2f} s = {_median(cpu['cold']) / _median(cpu['bound']):.2f}x "
+          f"the bound's")
+    print(f"warm extraction: median {warm_s:7.3f} s  ratio to cold {warm_s / cold_s:.4f} "
+          f"(target < 0.05)")
+    return X, values
+
+
+def bench_stats(cold, values: dict, T: int, repeats: int) -> None:
+    """Vectorised window statistics (1 thread and the default threads) vs the per-window loop,
+    interleaved, on every per-frame block of the episode."""
+    blocks = [b for b in all_blocks() if b.kind == "frame" and values.get(b.name) is not None]
+    signals = [values[b.name] for b in blocks]
+    relative = [b.relative_to_window_start for b in blocks]
+    starts = cold.starts
+    threads = default_threads()
+    runs = {"loop": lambda: loop_window_stats(signals, relative, starts, T),
+            "vectorised, 1 thread": lambda: vectorised_window_stats(signals, relative, starts,
+                                                                    T, 1),
+            f"vectorised, {threads} threads": lambda: vectorised_window_stats(
+                signals, relative, starts, T, threads)}
+    times: dict = {name: [] for name in runs}
+    results: dict = {}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            t0 = time.perf_counter()
+            results[name] = run()
+            times[name].append(time.perf_counter() - t0)
+    slow = results["loop"]
+    loop_s = _median(times["loop"])
+    dims = sum(x.shape[1] for x in signals)
+    print(f"window stats ({len(signals)} per-frame blocks, {dims} dims, {len(starts)} windows, "
+          f"{repeats} interleaved repeats, {load()}):")
+    print(f"  per-window loop          median {loop_s:7.3f} s")
+    for name in list(runs)[1:]:
+        fast_s = _median(times[name])
+        err = float(np.max(np.abs(results[name] - slow) / np.maximum(1.0, np.abs(slow))))
+        print(f"  {name:24s} median {fast_s:7.3f} s  speed-up {loop_s / fast_s:5.1f}x "
+              f"(target >= 20x)  max rel diff {err:.2e} (<= 1e-5: {err <= 1e-5})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episode", help="episode folder (default: the full-size sample)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="interleaved repeats of bound and cold extraction (medians)")
+    parser.add_argument("--stats-repeats", type=int, default=5,
+                        help="interleaved repeats of the window statistics timings")
+    parser.add_argument("--legacy-bound", action="store_true",
+                        help="also time the bound as first written (per-frame reformat)")
     parser.add_argument("--pools", action="store_true", help="also compare thread/process pools")
-    parser.add_argument("--workers", type=int, default=0, help="extraction threads (0 = auto)")
+    parser.add_argument("--workers", type=int, default=0, help="extraction workers (0 = auto)")
     args = parser.parse_args()
     if args.episode:
         root = Path(args.episode)
@@ -91,57 +227,16 @@ def main() -> None:
     paths = [episode.videos[n] for n in VIDEO_NAMES if n in episode.videos]
     settings = ExtractSettings(workers=args.workers)
     all_blocks()  # import every block module (torch, torchaudio) before any timing
-    print(f"episode {root}: {episode.num_frames} frames, {len(paths)} videos")
-
-    bound = serial_decode_bound(paths)
-    print(f"serial decode bound (6 videos, 1 thread): {bound:7.2f} s")
+    print(f"episode {root}: {episode.num_frames} frames, {len(paths)} videos; {load()}")
     if args.pools:
         compare_pools(paths, 3)
-
-    with tempfile.TemporaryDirectory() as cache_dir:
-        t0 = time.perf_counter()
-        cold = extract_window_set(episode, settings, cache_dir=cache_dir, progress=True)
-        cold_s = time.perf_counter() - t0
-        print(f"cold extraction:  {cold_s:7.2f} s  ratio to decode bound {cold_s / bound:.3f} "
-              f"(target <= 0.65)  X {cold.X.shape}")
-        t0 = time.perf_counter()
-        warm = extract_window_set(episode, settings, cache_dir=cache_dir, progress=False)
-        warm_s = time.perf_counter() - t0
-        assert np.array_equal(cold.X, warm.X)
-        print(f"warm extraction:  {warm_s:7.2f} s  ratio to cold {warm_s / cold_s:.4f} "
-              f"(target < 0.05)")
-        values, _ = FeatureCache(cache_dir).load(
-            FeatureCache(cache_dir).path(episode.episode_id, cache_key(root, settings, episode)))
-
-    frame_blocks = [b for b in all_blocks() if b.kind == "frame" and
-                    values.get(b.name) is not None]
-    signals = [values[b.name] for b in frame_blocks]
-    relative = [b.relative_to_window_start for b in frame_blocks]
-    T = settings.window_frames
-    t0 = time.perf_counter()
-    fast = np.concatenate([window_stats(x, cold.starts, T, relative_to_first=r)
-                           for x, r in zip(signals, relative)], axis=1)
-    fast_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    slow = loop_window_stats(signals, relative, cold.starts, T)
-    slow_s = time.perf_counter() - t0
-    err = float(np.max(np.abs(fast - slow) / np.maximum(1.0, np.abs(slow))))
-    dims = sum(x.shape[1] for x in signals)
-    print(f"window stats ({len(signals)} per-frame blocks, {dims} dims, {len(cold.starts)} "
-          f"windows): vectorised {fast_s:.3f} s, per-window loop {slow_s:.3f} s, speed-up "
-          f"{slow_s / fast_s:.1f}x (target >= 20x), max rel diff {err:.2e} "
-          f"(<= 1e-5: {err <= 1e-5})")
-    joined = np.concatenate(signals, axis=1)
-    t0 = time.perf_counter()
-    window_stats(joined, cold.starts, T)
-    joined_fast = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    loop_window_stats([joined], [False], cold.starts, T)
-    joined_slow = time.perf_counter() - t0
-    print(f"  same on all {dims} columns as one matrix: vectorised {joined_fast:.3f} s, "
-          f"per-window loop {joined_slow:.3f} s, speed-up {joined_slow / joined_fast:.1f}x")
-    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
-    print(f"peak memory (maxrss): {peak_gb:.2f} GB (target < 2 GB)")
+    cold, values = bench_cold(episode, root, paths, settings, max(1, args.repeats),
+                              args.legacy_bound)
+    bench_stats(cold, values, settings.window_frames, max(1, args.stats_repeats))
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 ** 2
+    print(f"peak memory (maxrss): {own:.2f} GB, largest worker process {workers:.2f} GB "
+          f"(target < 2 GB); {load()}")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,18 @@ def test_decode_video_size_and_threads(clip):
     np.testing.assert_array_equal(frames, decode_video(clip, size=(8, 16), threads=2))
 
 
+def test_decode_video_matches_per_frame_reformat(clip):
+    """One reused single-threaded scaler gives the same pixels as PyAV's per-frame reformat."""
+    import av
+
+    with av.open(str(clip)) as container:
+        want = np.stack([f.reformat(width=32, height=24, format="rgb24",
+                                    interpolation="AREA").to_ndarray()
+                         for f in container.decode(video=0)])
+    np.testing.assert_array_equal(decode_video(clip, size=(24, 32), threads=1), want)
+    np.testing.assert_array_equal(decode_video(clip, size=(24, 32)), want)
+
+
 def test_colour_channels_are_rgb(tmp_path):
     red = np.zeros((3, 32, 32, 3), np.uint8)
     red[..., 0] = 220

@@ -5,7 +5,8 @@ import pytest
 
 from xperience_suite.errors import XperienceError
 from xperience_suite.windows.slicing import window_ends, window_starts
-from xperience_suite.windows.stats import ragged_window_stats, sample_ranges, window_stats
+from xperience_suite.windows.stats import (_sliding, ragged_window_stats, sample_ranges,
+                                           window_stats)
 
 
 def plain_stats(x: np.ndarray) -> np.ndarray:
@@ -84,3 +85,62 @@ def test_window_stats_irregular_windows(starts, T):
         got = window_stats(x, starts, T, relative_to_first=relative)
         want = np.stack([plain_stats(x[s:s + T] - (x[s] if relative else 0)) for s in starts])
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("T, stride", [(20, 5), (15, 5), (20, 4), (6, 1), (5, 5), (20, 10),
+                                       (21, 7), (1, 1)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_chunked_stats_match_loop_for_every_chunking(T, stride, dtype):
+    """Windows whose stride divides their length take the chunked path (k = T / stride chunks
+    per window, powers of two and not); frames a few chunks past the last window exist."""
+    rng = np.random.default_rng(5)
+    x = (np.cumsum(rng.normal(size=(157, 6)), axis=0) * 0.1 + rng.normal(size=6)).astype(dtype)
+    x[40, 3] = np.inf  # non-finite: 0 before the statistics
+    starts = window_starts(len(x) - 3, T, stride)
+    x64 = x.astype(np.float64)
+    for relative in (False, True):
+        got = window_stats(x, starts, T, relative_to_first=relative)
+        with np.errstate(invalid="ignore"):  # inf - inf: non-finite, so 0
+            want = np.stack([plain_stats(x64[s:s + T] - (x64[s] if relative else 0))
+                             for s in starts])
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_chunked_stats_far_from_zero_keep_the_small_spread():
+    """Values near 1e5 with a spread of 1e-2: plain sums of squares would lose the std to
+    rounding (~1e-3), the chunk moments keep it."""
+    rng = np.random.default_rng(6)
+    x = 1e5 + rng.normal(size=(300, 4)) * 1e-2
+    x[:, 3] = 2.5e5  # constant: std exactly 0
+    starts = window_starts(len(x), 20, 5)
+    got = window_stats(x, starts, 20).reshape(len(starts), 7, 4)
+    want = np.stack([plain_stats(x[s:s + 20]) for s in starts]).reshape(len(starts), 7, 4)
+    np.testing.assert_allclose(got[:, 1], want[:, 1], rtol=1e-4, atol=1e-6)  # std
+    np.testing.assert_allclose(got[:, 6], want[:, 6], rtol=1e-4, atol=1e-6)  # diff std
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_window_stats_into_columns_with_threads():
+    """``out`` is a column slice of a wider matrix; more threads give the same bits."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(5821, 33)).astype(np.float32)
+    starts = window_starts(len(x))
+    wide = np.full((len(starts), 7 * 33 + 4), -1.0, dtype=np.float32)
+    got = window_stats(x, starts, 20, out=wide[:, 2:-2], threads=3)
+    assert got.base is not None and (wide[:, :2] == -1).all() and (wide[:, -2:] == -1).all()
+    np.testing.assert_array_equal(wide[:, 2:-2], window_stats(x, starts, 20, threads=1))
+    some = np.arange(0, len(starts), 97)
+    want = np.stack([plain_stats(x[starts[i]:starts[i] + 20]) for i in some])
+    np.testing.assert_allclose(wide[some, 2:-2], want, rtol=1e-5, atol=1e-5)
+    with pytest.raises(XperienceError, match="out"):
+        window_stats(x, starts, 20, out=wide)
+
+
+@pytest.mark.parametrize("k", range(1, 10))
+def test_sliding_reduction_by_doubling(k):
+    a = np.random.default_rng(k).normal(size=(30, 2))
+    n = len(a) - k + 1
+    for op, ref in ((np.add, np.sum), (np.minimum, np.min), (np.maximum, np.max)):
+        got = _sliding(a, k, n, op, out=np.empty((n, 2)))
+        want = np.stack([ref(a[i:i + k], axis=0) for i in range(n)])
+        np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from hydra import compose, initialize_config_dir
 from omegaconf import open_dict
 
@@ -31,3 +33,14 @@ def compose_train(out_dir: Path, overrides: list[str]):
 
 def compose_eval(out_dir: Path, overrides: list[str]):
     return compose_config("evaluate", out_dir, overrides)
+
+
+@pytest.fixture(scope="session")
+def episode_set(tmp_path_factory, feature_cache):
+    """A real 6-episode synthetic set (sessions, phrasings, a missing modality) with its
+    manifest; shared by every many-episode test of the session."""
+    from xperience_suite.sample import generate_episode_set
+
+    manifest = generate_episode_set(tmp_path_factory.mktemp("set") / "six", episodes=6, seed=0,
+                                    min_frames=120, max_frames=240, workers=2)
+    return manifest.parent

@@ -9,16 +9,8 @@ import pytest
 
 from xperience_suite.errors import XperienceError
 from xperience_suite.runs.training import run_training
-from xperience_suite.sample import generate_episode_set
 
 from .conftest import TINY, compose_train
-
-
-@pytest.fixture(scope="module")
-def episode_set(tmp_path_factory, feature_cache):
-    manifest = generate_episode_set(tmp_path_factory.mktemp("set") / "six", episodes=6, seed=0,
-                                    min_frames=120, max_frames=240, workers=2)
-    return manifest.parent
 
 
 def _read(path):

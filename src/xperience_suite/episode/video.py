@@ -8,6 +8,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from xperience_suite.errors import XperienceError
 
@@ -49,31 +50,41 @@ def probe_video(path: Path) -> VideoInfo:
 
 
 def _video_stream(container, path: Path, threads: int | None):
+    """The first video stream; ``threads``: ``None`` = libavcodec's automatic frame/slice
+    threading, ``1`` = single-threaded (for decoding several videos in parallel), ``k`` = k
+    codec threads."""
     if not container.streams.video:
         raise XperienceError("no video stream", file=path, key="streams.video",
                              expected="an MP4 with one video stream")
     stream = container.streams.video[0]
-    stream.thread_type = "AUTO"
-    if threads:
-        stream.codec_context.thread_count = threads
+    if threads == 1:
+        stream.thread_type = "NONE"
+        stream.codec_context.thread_count = 1
+    else:
+        stream.thread_type = "AUTO"
+        if threads:
+            stream.codec_context.thread_count = threads
     return stream
 
 
 def decode_video(path: str | Path, size: tuple[int, int] = (32, 32), *,
                  threads: int | None = None, interpolation: str = "AREA") -> np.ndarray:
     """All frames as RGB ``(n, height, width, 3)`` uint8, ``size = (height, width)``; frame i is
-    annotation frame i. Resizing happens in libswscale (area interpolation by default), so no
-    full-resolution frame reaches numpy. A truncated file yields the frames decoded before the
-    error (a short video)."""
+    annotation frame i. Resizing happens in libswscale (area interpolation by default) through one
+    reused, single-threaded scaler context, so no full-resolution frame reaches numpy and the
+    scaler is set up once per video, not once per frame. ``threads``: codec threads (see
+    ``_video_stream``; pass 1 when decoding videos in parallel). A truncated file yields the
+    frames decoded before the error (a short video)."""
     path = Path(path)
     height, width = size
     frames: list[np.ndarray] = []
+    scaler = VideoReformatter()
     with open_media(path) as container:
         stream = _video_stream(container, path, threads)
         try:
             for frame in container.decode(stream):
-                small = frame.reformat(width=width, height=height, format="rgb24",
-                                       interpolation=interpolation)
+                small = scaler.reformat(frame, width=width, height=height, format="rgb24",
+                                        interpolation=interpolation, threads=1)
                 frames.append(small.to_ndarray())
         except (av.FFmpegError, EOFError) as err:
             log.warning("%s: decoding stopped after %d frames (%s)", path, len(frames), err)

@@ -28,10 +28,12 @@ def _valid_stats(depth: np.ndarray) -> np.ndarray:
     k = valid.sum(axis=1)
     has = k > 0
     kk = np.maximum(k, 1)
-    vals = np.where(valid, depth, 0.0).astype(np.float64)
+    every = bool(valid.all())  # the usual case: no masking needed
+    vals = depth.astype(np.float64) if every else np.where(valid, depth, 0.0).astype(np.float64)
     mean = vals.sum(axis=1) / kk
-    var = np.where(valid, (vals - mean[:, None]) ** 2, 0.0).sum(axis=1) / kk
-    ordered = np.sort(np.where(valid, depth, np.inf), axis=1)  # valid values first, ascending
+    sq = (vals - mean[:, None]) ** 2
+    var = (sq if every else np.where(valid, sq, 0.0)).sum(axis=1) / kk
+    ordered = np.sort(depth if every else np.where(valid, depth, np.inf), axis=1)  # valid first
     out = np.zeros((n, 8), dtype=np.float64)
     out[:, 0] = mean
     out[:, 1] = np.sqrt(var)
@@ -69,14 +71,19 @@ def depth_frame_features(depth: np.ndarray, confidence: np.ndarray | None,
     out[:, :8] = _valid_stats(depth.reshape(n, H * W))
     span = float(depth_max) - float(depth_min)
     norm = (depth.astype(np.float64) - float(depth_min)) / (span if span > 0 else 1.0)
-    norm = np.clip(np.nan_to_num(norm, nan=0.0, posinf=0.0, neginf=0.0), 0.0, 1.0)
+    bad = ~np.isfinite(norm)
+    if bad.any():
+        norm[bad] = 0.0
+    np.clip(norm, 0.0, 1.0, out=norm)
     out[:, 8:72] = area_resize(norm, (8, 8)).reshape(n, 64)
     if confidence is not None:
         if confidence.shape != depth.shape:
             raise XperienceError("confidence and depth maps differ in shape",
                                  key="depth/confidence", expected=f"{depth.shape}, "
                                  f"got {confidence.shape}")
-        c = np.nan_to_num(confidence.astype(np.float64).reshape(n, H * W))
+        c = confidence.astype(np.float64).reshape(n, H * W)
+        if confidence.dtype.kind == "f":
+            c = np.nan_to_num(c)
         c = np.where(c.max(axis=1, keepdims=True) > 1.0, c / 255.0, c)
         out[:, 72:76] = np.stack([c.mean(1), c.std(1), c.min(1), c.max(1)], axis=1)
         out[:, 76:140] = area_resize(c.reshape(n, H, W), (8, 8)).reshape(n, 64)

@@ -1,17 +1,19 @@
 """``extract_window_set``: an ``Episode`` -> its ``WindowSet`` (18 contract blocks + raw log-mel).
 
 Per-block values (per-frame signals, IMU samples, static vectors, raw log-mel windows) are computed
-in a thread pool (PyAV decoding and the numpy/torch kernels release the GIL), cached per episode,
-then reduced to window statistics for all windows at once. A missing modality gives a zero-filled
-block marked unavailable; no block ever moves.
+in parallel (the video decodes in worker processes, the rest in a thread pool meanwhile), cached
+per episode, then reduced to window statistics for all windows at once, straight into the
+feature matrix. A missing modality gives a zero-filled block marked unavailable; no block ever
+moves.
 """
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 
 import numpy as np
 
@@ -20,12 +22,13 @@ from ..errors import XperienceError
 from ..windows.slicing import window_starts
 from ..windows.stats import ragged_window_stats, sample_ranges, window_stats
 from ..windows.window_set import BlockSpan, FrameTargets, WindowSet
+from .kernel_threads import kernel_threads
 from .cache import FeatureCache, cache_key
 from .context import BlockContext, ExtractSettings, log
 from .registry import RAW_LOGMEL_BLOCK, BlockDef, all_blocks
 
 # the slow blocks go first so the pool overlaps them
-_HEAVY_FIRST = ("video_", "depth_", "audio_", "raw_logmel")
+_HEAVY_FIRST = ("depth_", "raw_logmel", "audio_", "video_")
 
 
 def extraction_blocks(settings: ExtractSettings) -> list[BlockDef]:
@@ -33,10 +36,15 @@ def extraction_blocks(settings: ExtractSettings) -> list[BlockDef]:
     return [b for b in all_blocks() if settings.raw_logmel or b.name != RAW_LOGMEL_BLOCK]
 
 
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        (os.cpu_count() or 1)
+
+
 def _workers(settings: ExtractSettings) -> int:
-    """Threads for the block computations: one more than the cores (decoding waits on I/O and
-    on libav's own frame threads; measured on 2 cores: 3 threads beat 2 and 4), at most 8."""
-    return settings.workers if settings.workers > 0 else min(8, (os.cpu_count() or 1) + 1)
+    """Parallel jobs: ``settings.workers``, else one more than the cores (at most 8), so a
+    worker waiting on I/O never leaves a core idle."""
+    return settings.workers if settings.workers > 0 else min(8, _cores() + 1)
 
 
 def _progress(total: int, enabled: bool, desc: str):
@@ -48,21 +56,75 @@ def _progress(total: int, enabled: bool, desc: str):
                 leave=False)
 
 
+def _process_pool(jobs: int, workers: int) -> ProcessPoolExecutor | None:
+    """Worker processes for the offloaded blocks (videos), or ``None`` to use threads: only with
+    several jobs and workers, where ``fork`` starts them instantly (Linux), and not inside a
+    daemonic process (which may not have children)."""
+    if jobs < 2 or workers < 2 or "fork" not in mp.get_all_start_methods() or \
+            mp.current_process().daemon:
+        return None
+    try:
+        return ProcessPoolExecutor(max_workers=min(jobs, workers),
+                                   mp_context=mp.get_context("fork"))
+    except (OSError, ValueError) as err:  # no processes here: threads still work
+        log.warning("video worker processes unavailable (%s): using threads", err)
+        return None
+
+
+def _job_size(job: tuple) -> int:
+    """Largest first: a job's first argument is its file; its size predicts the decode time."""
+    try:
+        return os.path.getsize(job[1][0])
+    except (OSError, TypeError, IndexError):
+        return 0
+
+
 def compute_block_values(ctx: BlockContext, blocks: list[BlockDef],
                          progress: bool = True) -> dict:
-    """``{block name: compute(ctx)}`` (``None`` = missing), computed in a thread pool."""
-    order = sorted(blocks, key=lambda b: not b.name.startswith(_HEAVY_FIRST))
-    values: dict = {}
-    bar = _progress(len(order), progress, f"features {ctx.episode.episode_id}")
-    with ThreadPoolExecutor(max_workers=_workers(ctx.settings)) as pool:
-        futures = {pool.submit(b.compute, ctx): b.name for b in order}
-        for fut in as_completed(futures):
-            values[futures[fut]] = fut.result()
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix_str(futures[fut])
+    """``{block name: compute(ctx)}`` (``None`` = missing).
+
+    The offloaded blocks (the six video decodes) run in worker processes, largest file first,
+    started before anything else so each video decodes on its own core, free of the GIL; the
+    other blocks (depth, audio, raw log-mel, the light ones) run meanwhile in a thread pool of
+    the parent, so they overlap the decoding instead of following it. numpy's BLAS and torch
+    run single-threaded meanwhile (``kernel_threads``)."""
+    with kernel_threads(1):  # small kernels on busy cores: more threads would only spin
+        return _compute(ctx, blocks, progress)
+
+
+def _compute(ctx: BlockContext, blocks: list[BlockDef], progress: bool) -> dict:
+    workers = _workers(ctx.settings)
+    offload = {b.name: b.offload(ctx) for b in blocks if b.offload is not None}
+    jobs = {name: job for name, job in offload.items() if job is not None}
+    values: dict = {name: None for name, job in offload.items() if job is None}
+    procs = _process_pool(len(jobs), workers)
+    futures: dict = {}
+    if procs is not None:  # fork now, while this process runs no other thread of ours
+        for name in sorted(jobs, key=lambda n: -_job_size(jobs[n])):
+            fn, args, _ = jobs[name]
+            futures[procs.submit(fn, *args)] = name
+    local = [b for b in blocks if b.name not in values and (procs is None or b.name not in jobs)]
+    local.sort(key=lambda b: not b.name.startswith(_HEAVY_FIRST))
+    bar = _progress(len(blocks), progress, f"features {ctx.episode.episode_id}")
     if bar is not None:
-        bar.close()
+        bar.update(len(values))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, _cores()))) as pool:
+            futures.update({pool.submit(b.compute, ctx): b.name for b in local})
+            for fut in as_completed(futures):
+                name = futures[fut]
+                value = fut.result()
+                if name in jobs and procs is not None:
+                    value = jobs[name][2](ctx, value)
+                values[name] = value
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix_str(name)
+    finally:
+        if procs is not None:
+            procs.shutdown(wait=True, cancel_futures=True)
+        if bar is not None:
+            bar.close()
     return values
 
 
@@ -74,24 +136,33 @@ def _check(defn: BlockDef, arr: np.ndarray, shape: tuple) -> np.ndarray:
 
 
 def reduce_block(defn: BlockDef, value, starts: np.ndarray, ends: np.ndarray, T: int,
-                 num_frames: int) -> np.ndarray:
-    """A block's computed value -> its window features ``(W, dim)`` float32."""
+                 num_frames: int, out: np.ndarray | None = None,
+                 threads: int | None = None) -> np.ndarray:
+    """A block's computed value -> its window features ``(W, dim)`` float32, written into ``out``
+    (e.g. the block's columns of the feature matrix) when given. ``threads``: for the window
+    statistics (``window_stats``)."""
     W = len(starts)
     if defn.kind == "frame":
         per_frame = _check(defn, np.asarray(value), (num_frames, defn.frame_dim))
-        return window_stats(per_frame, starts, T, relative_to_first=defn.relative_to_window_start)
+        return window_stats(per_frame, starts, T, relative_to_first=defn.relative_to_window_start,
+                            out=out, threads=threads)
     if defn.kind == "imu":
         samples, keyframes = value
         _check(defn, samples, (len(samples), defn.frame_dim))
         lo, hi = sample_ranges(keyframes, starts, ends, len(samples))
-        return ragged_window_stats(samples, lo, hi)
-    if defn.kind == "static":
+        feats = ragged_window_stats(samples, lo, hi)
+    elif defn.kind == "static":
         vec = np.asarray(value, dtype=np.float32).reshape(-1)
         if defn.fixed_dim:
             _check(defn, vec, (defn.dim,))
-        return np.nan_to_num(np.tile(vec, (W, 1)), nan=0.0, posinf=0.0, neginf=0.0)
-    out = _check(defn, np.asarray(value, dtype=np.float32), (W, defn.dim))
-    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
+        feats = np.nan_to_num(np.tile(vec, (W, 1)), nan=0.0, posinf=0.0, neginf=0.0)
+    else:
+        feats = _check(defn, np.asarray(value, dtype=np.float32), (W, defn.dim))
+        feats = np.nan_to_num(feats, nan=0.0, posinf=0.0, neginf=0.0)
+    if out is None:
+        return feats
+    out[...] = feats
+    return out
 
 
 def frame_targets(episode: Episode) -> FrameTargets:
@@ -140,17 +211,23 @@ def extract_window_set(episode: Episode, settings: ExtractSettings = ExtractSett
                 log.warning("feature cache not written: %s", err)
 
     W = len(starts)
-    parts, spans, col = [], [], 0
-    for defn in blocks:
+    dims = []
+    for defn in blocks:  # a static block's length can depend on the episode (calibration)
         value = values.get(defn.name)
+        dims.append(np.asarray(value).size if defn.kind == "static" and value is not None
+                    else defn.dim)
+    X = np.empty((W, sum(dims)), dtype=np.float32)
+    threads = 1 if settings.workers == 1 else None
+    spans, col = [], 0
+    for defn, dim in zip(blocks, dims):
+        value = values.get(defn.name)
+        cols = X[:, col:col + dim]
         if value is None:
-            feats = np.zeros((W, defn.dim), dtype=np.float32)
+            cols.fill(0.0)
         else:
-            feats = reduce_block(defn, value, starts, ends, T, N)
-        parts.append(feats)
-        spans.append(BlockSpan(defn.name, col, col + feats.shape[1], value is not None))
-        col += feats.shape[1]
-    X = np.concatenate(parts, axis=1) if parts else np.zeros((W, 0), np.float32)
+            reduce_block(defn, value, starts, ends, T, N, out=cols, threads=threads)
+        spans.append(BlockSpan(defn.name, col, col + dim, value is not None))
+        col += dim
     log.info("%s: %d windows x %d features in %.2fs (%s)", episode.episode_id, W, X.shape[1],
              time.perf_counter() - t0, "cache" if cached else "computed")
     return WindowSet(episode_id=episode.episode_id, X=X, blocks=spans, starts=starts, ends=ends,

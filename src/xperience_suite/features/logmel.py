@@ -29,6 +29,7 @@ F_MIN = 40.0
 MEL_STATS = 9
 LOGMEL_DIM = N_MELS * MEL_STATS + 12
 _BATCH = 128
+_QUANTILES = torch.tensor([0.1, 0.5, 0.9])
 
 
 @lru_cache(maxsize=4)
@@ -44,8 +45,9 @@ def _mel_stats(x: torch.Tensor, sample_rate: int) -> np.ndarray:
         x = torch.nn.functional.pad(x, (0, N_FFT // 2 + 1 - x.shape[1]))
     with torch.no_grad():
         logmel = torch.log1p(mel_transform(sample_rate)(x))  # (n, 64, F)
-        q = torch.quantile(logmel, torch.tensor([0.1, 0.5, 0.9]), dim=2)  # (3, n, 64)
-        stats = [logmel.mean(2), logmel.std(2, correction=0), logmel.amin(2), logmel.amax(2),
+        ordered = logmel.sort(dim=2).values
+        q = _quantiles(ordered)
+        stats = [logmel.mean(2), logmel.std(2, correction=0), ordered[..., 0], ordered[..., -1],
                  q[0], q[1], q[2]]
         if logmel.shape[2] > 1:
             diff = logmel.diff(dim=2)
@@ -53,6 +55,19 @@ def _mel_stats(x: torch.Tensor, sample_rate: int) -> np.ndarray:
         else:
             stats += [torch.zeros_like(stats[0])] * 2
         return torch.cat(stats, dim=1).numpy()
+
+
+def _quantiles(ordered: torch.Tensor) -> list[torch.Tensor]:
+    """p10, p50, p90 along the last axis of sorted values, each ``(n, 64)``, exactly as
+    ``torch.quantile`` (linear) computes them (float32 ``q`` ranked in float64, then ``lerp``),
+    from one sort instead of a sort per call."""
+    ranks = _QUANTILES.double() * (ordered.shape[-1] - 1)
+    below = ranks.floor().long()
+    above = ranks.ceil().long()
+    weights = (ranks - below).to(ordered.dtype)
+    shape = ordered.shape[:-1]
+    return [ordered[..., int(b)].lerp(ordered[..., int(a)], w.expand(shape).contiguous())
+            for b, a, w in zip(below, above, weights)]
 
 
 def _waveform_stats(x: np.ndarray, sample_rate: int) -> np.ndarray:

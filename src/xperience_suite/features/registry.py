@@ -8,6 +8,9 @@ Each block is declared once: name, window dims, kind and compute function. Kinds
 - ``static``: ``compute(ctx) -> (d,)``, the same vector for every window.
 - ``window``: ``compute(ctx) -> (W, d)``, computed per window directly (raw log-mel).
 
+``offload`` (optional) splits ``compute`` for a process pool (the video blocks: decoding is the
+heavy part and runs best in worker processes, away from the GIL).
+
 ``compute`` returns ``None`` when the modality is missing: the block is then zero-filled and
 marked unavailable. Order and dims come from the feature contract (``contract.json``); blocks
 outside the contract (``raw_logmel``) follow it in ``EXTRA_BLOCKS`` order.
@@ -40,6 +43,9 @@ class BlockDef:
     compute: Callable[[Any], Any]
     relative_to_window_start: bool = False  # frame kind: subtract the window's first frame
     fixed_dim: bool = True  # False: the length depends on the episode (calibration)
+    # optional: ctx -> (fn, args, finish) | None, the heavy part as a picklable call a worker
+    # process can run (``finish(ctx, fn(*args))`` is the block's value), or None (missing)
+    offload: Callable[[Any], Any] | None = None
 
     @property
     def frame_dim(self) -> int:

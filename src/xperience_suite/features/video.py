@@ -69,17 +69,37 @@ def video_frame_features(frames: np.ndarray) -> np.ndarray:
     return out
 
 
-def video_block(ctx: BlockContext, video: str) -> np.ndarray | None:
-    """``(N, 98)`` features of ``<video>.mp4``, decoded once at the settings' size."""
+def video_file_features(path: str, size: int, threads: int | None = 1) -> np.ndarray:
+    """``(n, 98)`` float32 features of every frame of one MP4, decoded at ``size x size``
+    (``threads``: codec threads, 1 when videos are decoded in parallel). Module level, so a
+    process pool can run it."""
+    from ..episode import decode_video
+    return video_frame_features(decode_video(path, size=(size, size), threads=threads))
+
+
+def _fit(ctx: BlockContext, feats: np.ndarray, video: str) -> np.ndarray | None:
+    return fit_frames(feats, ctx, f"{video}.mp4")
+
+
+def video_offload(ctx: BlockContext, video: str) -> tuple | None:
+    """``(video_file_features, args, finish)`` for a worker process, or ``None`` (no video)."""
     path = ctx.episode.videos.get(video)
     if path is None:
         return None
-    from ..episode import decode_video
-    size = ctx.settings.video_size
-    frames = decode_video(path, size=(size, size))
-    return fit_frames(video_frame_features(frames), ctx, f"{video}.mp4")
+    return (video_file_features, (str(path), ctx.settings.video_size, 1),
+            partial(_fit, video=video))
+
+
+def video_block(ctx: BlockContext, video: str) -> np.ndarray | None:
+    """``(N, 98)`` features of ``<video>.mp4``, decoded once at the settings' size."""
+    job = video_offload(ctx, video)
+    if job is None:
+        return None
+    fn, args, finish = job
+    return finish(ctx, fn(*args))
 
 
 for _name in VIDEO_NAMES:
     register(BlockDef(name=f"video_{_name}", dim=7 * VIDEO_DIM, kind="frame",
-                      compute=partial(video_block, video=_name)))
+                      compute=partial(video_block, video=_name),
+                      offload=partial(video_offload, video=_name)))

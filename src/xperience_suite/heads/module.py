@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..errors import XperienceError
 from ..metrics.suites import at_least_one, build_metric_suite
 from .networks import reference_mlp, solve_ridge, zero_linear
 
@@ -38,16 +39,27 @@ class HeadModule(L.LightningModule):
         self.register_buffer("x_mean", torch.zeros(input_dim))
         self.register_buffer("x_std", torch.ones(input_dim))
         self.metrics = self.build_metrics()
+        self.val_metrics = self.build_metrics()  # validation episodes: checkpoint selection
+        self.val_scores: dict[str, float] = {}  # of the last validation epoch
         self.test_records: list[dict[str, torch.Tensor]] = []
         self.train_seconds = 0.0  # wall time of the training loop itself (set by fit)
 
     # -- scalers -----------------------------------------------------------------------------
-    def fit_scalers(self, x_train: torch.Tensor, y_train: torch.Tensor) -> None:
-        """Fit input (and, per kind, target) scalers on the train split only."""
-        x64 = x_train.double()
-        mean = x64.mean(0)
+    def fit_scalers(self, x_train, y_train: torch.Tensor) -> None:
+        """Fit input (and, per kind, target) scalers on the train split only.
+
+        ``x_train``: the ``(n, d)`` train inputs, or an iterable of ``(m, d)`` row chunks of them
+        (streamed episodes: float64 moments merged chunk by chunk); ``y_train`` all train
+        targets."""
+        if isinstance(x_train, torch.Tensor):
+            x64 = x_train.double()
+            mean, std = x64.mean(0), x64.std(0, unbiased=False)
+        else:
+            from .streaming import column_moments
+
+            mean, std = column_moments(x_train)
         self.x_mean.copy_(mean)
-        self.x_std.copy_(_safe_std(x64.std(0, unbiased=False), mean))
+        self.x_std.copy_(_safe_std(std, mean))
 
     def scale_x(self, x: torch.Tensor) -> torch.Tensor:
         return torch.nan_to_num((x - self.x_mean) / self.x_std)
@@ -63,7 +75,7 @@ class HeadModule(L.LightningModule):
         self.train_seconds = time.perf_counter() - self._train_started
 
     def training_step(self, batch, batch_idx):
-        x, y = batch
+        x, y = batch[0], batch[1]  # batches are (x, y) or (x, y, group)
         if self.automatic_optimization:
             loss = self.loss(self(x), y)
             self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True,
@@ -104,12 +116,36 @@ class HeadModule(L.LightningModule):
 
     # -- scoring -----------------------------------------------------------------------------
     def test_step(self, batch, batch_idx):
-        x, y = batch
+        x, y = batch[0], batch[1]
+        group = batch[2] if len(batch) > 2 else None  # episode ids: galleries never mix them
         out = self(x)
         pred, conf = self.decode(out)
-        self.update_metrics(out, pred, y)
+        self.update_metrics(out, pred, y, group)
         self.test_records.append({"pred": pred.detach().cpu(), "confidence": conf.detach().cpu(),
                                   "target": y.detach().cpu()})
+
+    def validation_step(self, batch, batch_idx):
+        x, y = batch[0], batch[1]
+        group = batch[2] if len(batch) > 2 else None
+        out = self(x)
+        pred, _ = self.decode(out)
+        self.update_metrics(out, pred, y, group, metrics=self.val_metrics)
+
+    def on_validation_epoch_start(self):
+        self.val_metrics.reset()
+
+    def on_validation_epoch_end(self):
+        """Log ``val/<metric>`` and ``val/score`` (the primary metric, negated when lower is
+        better), which checkpoint selection and early stopping maximise."""
+        if self.trainer.sanity_checking:
+            return
+        scores = {k: float(v) for k, v in self.val_metrics.compute().items()}
+        task = self.hparams.task
+        primary = scores.get(task["primary_metric"], float("nan"))
+        scores["score"] = primary if task["higher_is_better"] else -primary
+        self.val_scores = scores
+        for name, value in scores.items():
+            self.log(f"val/{name}", value, sync_dist=True)
 
     def on_test_epoch_start(self):
         self.metrics.reset()
@@ -134,8 +170,11 @@ class HeadModule(L.LightningModule):
         """Network output -> (prediction, confidence) per sample, in target units."""
         raise NotImplementedError
 
-    def update_metrics(self, out: torch.Tensor, pred: torch.Tensor, y: torch.Tensor) -> None:
-        self.metrics.update(pred, y)
+    def update_metrics(self, out: torch.Tensor, pred: torch.Tensor, y: torch.Tensor,
+                       group: torch.Tensor | None = None, metrics: nn.Module | None = None
+                       ) -> None:
+        """Feed ``metrics`` (default: the test suite) with one batch."""
+        (self.metrics if metrics is None else metrics).update(pred, y)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["xperience"] = {"kind": self.kind, "head": self.head_name}
@@ -166,6 +205,17 @@ class ClassificationHead(HeadModule):
 
     def loss(self, out, y):
         return F.cross_entropy(out, y, weight=self.class_weight.to(out.dtype))
+
+    def target_seen(self, y: torch.Tensor) -> torch.Tensor:
+        """``(B,)`` bool: whether each target's class occurred in training (ids past the head's
+        classes, which evaluate.py appends for another episode's new labels, never did)."""
+        seen = self.class_weight > 0
+        return (y < len(seen)) & seen[y.clamp(0, len(seen) - 1)]
+
+    def update_metrics(self, out, pred, y, group=None, metrics=None):
+        """Also feeds the seen/unseen-class split of the suite (``target_seen``)."""
+        (self.metrics if metrics is None else metrics).update(pred, y,
+                                                              target_seen=self.target_seen(y))
 
     def decode(self, out):
         """Most probable class among those seen in training (like scikit-learn, a class with no
@@ -215,8 +265,8 @@ class MultilabelHead(HeadModule):
         conf = torch.where(pred.bool(), prob, 1 - prob).mean(-1)
         return pred, conf
 
-    def update_metrics(self, out, pred, y):
-        self.metrics.update(out.sigmoid(), y)
+    def update_metrics(self, out, pred, y, group=None, metrics=None):
+        (self.metrics if metrics is None else metrics).update(out.sigmoid(), y)
 
 
 class RegressionHead(HeadModule):
@@ -272,9 +322,9 @@ class TrajectoryHead(RegressionHead):
     def build_metrics(self):
         return build_metric_suite(self.kind)
 
-    def update_metrics(self, out, pred, y):
+    def update_metrics(self, out, pred, y, group=None, metrics=None):
         shape = (len(pred), *self.hparams.target_shape)
-        self.metrics.update(pred.reshape(shape), y.reshape(shape))
+        (self.metrics if metrics is None else metrics).update(pred.reshape(shape), y.reshape(shape))
 
 
 class RetrievalHead(RegressionHead):
@@ -285,18 +335,34 @@ class RetrievalHead(RegressionHead):
     def build_metrics(self):
         return build_metric_suite(self.kind, primary=self.hparams.task["primary_metric"])
 
-    def update_metrics(self, out, pred, y):
+    def update_metrics(self, out, pred, y, group=None, metrics=None):
         truth = torch.nan_to_num(self.scale_y(y))
         if self.hparams.task.get("query") == "target":
-            self.metrics.update(truth, out)
+            (self.metrics if metrics is None else metrics).update(truth, out, group=group)
         else:
-            self.metrics.update(out, truth)
+            (self.metrics if metrics is None else metrics).update(out, truth, group=group)
 
 
 HEAD_MODULES: dict[str, type[HeadModule]] = {
     cls.kind: cls for cls in (ClassificationHead, PairHead, MultilabelHead, RegressionHead,
                               TrajectoryHead, RetrievalHead)
 }
+LABEL_SPACES = ("closed", "embedding")
+
+
+def head_module_class(kind: str, head: dict) -> type[HeadModule]:
+    """The module class for a task kind and head config: ``classification`` with
+    ``head.label_space=embedding`` -> the open-vocabulary ``LabelEmbeddingHead``
+    (``HEAD_MODULES["label_embedding"]``); every other kind keeps its closed head."""
+    space = head.get("label_space") or "closed"
+    if space not in LABEL_SPACES:
+        raise XperienceError(f"unknown label space '{space}'", key="head.label_space",
+                             expected=f"one of {list(LABEL_SPACES)}")
+    if kind == "classification" and space == "embedding":
+        from . import label_embedding  # noqa: F401  (registers itself)
+
+        return HEAD_MODULES["label_embedding"]
+    return HEAD_MODULES[kind]
 
 
 def _safe_std(std: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:

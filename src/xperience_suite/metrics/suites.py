@@ -9,6 +9,9 @@ takes, per kind:
   averages the classes present in target or prediction (torchmetrics skips classes with no
   tp/fp/fn, as scikit-learn does). ``num_classes=1`` is scored as 2 classes (torchmetrics needs
   at least 2); the empty class is skipped, so an all-correct single-class test scores 1.0.
+  With ``target_seen=(B,) bool`` (true class seen in training) also seen_accuracy,
+  seen_macro_f1, unseen_accuracy, unseen_macro_f1 (``SeenUnseenClassification``; a subset
+  without samples is left out).
 - ``binary`` (alias ``pair``): class-1 probabilities or logits ``(B,)`` (probabilities when all
   lie in [0, 1], else logits; class 1 when > 0.5), two-class scores ``(B, 2)`` (argmax) or labels
   ``(B,)``; target 0/1 ``(B,)``. f1 of class 1 (primary), accuracy, macro_f1.
@@ -43,6 +46,7 @@ from xperience_suite.errors import XperienceError
 from xperience_suite.metrics.masked_regression import MaskedRegressionMetrics
 from xperience_suite.metrics.mpjpe import MPJPE
 from xperience_suite.metrics.retrieval import RetrievalAtGallery
+from xperience_suite.metrics.seen_unseen import SeenUnseenClassification
 
 LOWER_IS_BETTER = frozenset({"mse", "mae", "mpjpe", "final_mpjpe", "masked_values"})
 
@@ -106,6 +110,7 @@ def _classification(num_classes: int, primary: str = "macro_f1") -> SuiteSpec:
     metrics = MetricCollection({
         "macro_f1": MulticlassF1Score(num_classes=scored, average="macro"),
         "accuracy": MulticlassAccuracy(num_classes=scored, average="micro"),
+        "seen_unseen": SeenUnseenClassification(num_classes=scored),
     }, compute_groups=False)
     return SuiteSpec(metrics, _check_primary("classification", primary, names), names,
                      partial(_class_indices, num_classes=num_classes))

@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from ..errors import XperienceError
 from ..heads.datamodule import TaskDataModule
-from ..heads.module import HEAD_MODULES, HeadModule
+from ..heads.module import HeadModule, head_module_class
 from ..reports.run_outputs import write_json_atomic, write_input_manifest, write_predictions
 from ..tasks import TaskData, get_task
 from ..tasks.base import trivial_target_warnings
@@ -39,7 +39,7 @@ def load_checkpoint(path: str | Path) -> tuple[HeadModule, dict]:
     if not hp or "task" not in hp or "xperience" not in ckpt:
         raise XperienceError("not an xperience-suite checkpoint", file=path, key="hyper_parameters",
                              expected="a checkpoint written by train.py")
-    module = HEAD_MODULES[hp["task"]["kind"]](**hp)
+    module = head_module_class(hp["task"]["kind"], hp["head"])(**hp)
     module.load_state_dict(ckpt["state_dict"])
     module.eval()
     return module, hp
@@ -110,6 +110,9 @@ def run_evaluation(cfg: DictConfig) -> dict:
         data.info["unseen_test_class_names"] = unseen
     elif data.class_names is not None and data.class_names != hp["class_names"]:
         unseen = remap_to_checkpoint(data, hp["class_names"])
+    if getattr(module, "open_vocabulary", False):  # new labels become candidates, not errors
+        module.set_candidates(data.class_names)
+        data.info.update(label_space="embedding", text_encoder=module.text_encoder)
     if data.kind in ("classification", "binary") and len(data.class_names) != hp["output_dim"]:
         module.metrics = module.build_metrics_for(len(data.class_names))
     dm = TaskDataModule(data, batch_size=len(data.test_idx), full_batch=True)

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import hydra
 import lightning as L
+from lightning.pytorch.callbacks import EarlyStopping
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from ..heads.datamodule import TaskDataModule
-from ..heads.module import HEAD_MODULES, HeadModule
+from ..heads.streaming import gather_test_records
+from ..heads.module import HeadModule, head_module_class
 from ..reports.run_outputs import write_json_atomic, write_input_manifest, write_predictions
 from ..reports.wandb_logging import log_run as log_wandb_run
 from ..tasks import Task, TaskData, get_task
@@ -52,7 +54,9 @@ def build_episodes_task_data(cfg: DictConfig) -> tuple[WindowSet, Task, TaskData
     assignment = assign_episode_splits(refs, dict(split.fractions), int(split.seed))
     check_no_leakage(refs, assignment)
     task = get_task(cfg.task.name)
-    data = build_across_episodes(task, episodes, assignment, features_of(cfg), plain(cfg.task))
+    scratch = (cfg.get("paths") or {}).get("output_dir")  # the joined matrix's scratch file
+    data = build_across_episodes(task, episodes, assignment, features_of(cfg), plain(cfg.task),
+                                 scratch_dir=scratch)
     data.warnings += trivial_target_warnings(data)
     data.extra["episode_split"] = (refs, assignment)
     return episodes[0][1], task, data
@@ -78,10 +82,14 @@ def build_module(task: Task, data: TaskData, cfg: DictConfig) -> HeadModule:
                  "features": features_of(cfg), "input_blocks": data.input_blocks,
                  "target_blocks": data.target_blocks, "windows": plain(cfg.windows),
                  "data": plain(cfg.data), "split": plain(cfg.split) if cfg.get("split") else None}
-    return HEAD_MODULES[data.kind](
-        input_dim=data.input_dim, output_dim=data.output_dim, head=plain(cfg.head),
+    head = plain(cfg.head)
+    module = head_module_class(data.kind, head)(
+        input_dim=data.input_dim, output_dim=data.output_dim, head=head,
         task=task_info, class_names=data.class_names,
         target_shape=list(data.target_shape) if data.target_shape else None)
+    if getattr(module, "open_vocabulary", False):  # recorded in metrics.json
+        data.info.update(label_space="embedding", text_encoder=module.text_encoder)
+    return module
 
 
 def instantiate_all(section) -> list:
@@ -90,6 +98,38 @@ def instantiate_all(section) -> list:
         return []
     return [hydra.utils.instantiate(v) for v in section.values()
             if isinstance(v, DictConfig) and "_target_" in v]
+
+
+def build_callbacks(section, has_val: bool) -> list:
+    """The run's callbacks; those monitoring ``val/...`` only when there are validation samples."""
+    if not has_val and section:
+        dropped = [k for k, v in section.items()
+                   if isinstance(v, DictConfig) and str(v.get("monitor") or "").startswith("val/")]
+        if dropped:
+            log.info("no validation samples: callbacks %s left out (the test uses the last "
+                     "epoch)", ", ".join(dropped))
+            section = {k: v for k, v in section.items() if k not in dropped}
+    return instantiate_all(section)
+
+
+def fit_and_test(trainer: L.Trainer, module: HeadModule, dm) -> dict:
+    """Fit, then score the test split once with the best validation checkpoint when one was
+    selected (else the last epoch). Returns what validation did, for metrics.json."""
+    trainer.fit(module, datamodule=dm)
+    best = next((cb for cb in trainer.checkpoint_callbacks
+                 if getattr(cb, "monitor", None) and cb.best_model_path), None)
+    stopper = next((cb for cb in trainer.callbacks if isinstance(cb, EarlyStopping)), None)
+    validation = {"num_val": len(dm.data.extra.get("val_idx", ())),
+                  "last_epoch_metrics": dict(module.val_scores)}
+    if best is not None:
+        validation.update(selected_checkpoint=Path(best.best_model_path).name,
+                          selected_score=float(best.best_model_score),
+                          monitor=best.monitor)
+    if stopper is not None:
+        validation["stopped_epoch"] = int(stopper.stopped_epoch) or None
+    trainer.test(module, datamodule=dm, verbose=False,
+                 ckpt_path=best.best_model_path if best is not None else None)
+    return validation
 
 
 def score_summary(task: Task, data: TaskData, module: HeadModule, idx: np.ndarray) -> dict:
@@ -119,21 +159,26 @@ def run_training(cfg: DictConfig) -> dict:
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     ws, task, data = build_task_data(cfg)
     module = build_module(task, data, cfg)
+    has_val = len(data.extra.get("val_idx", ())) > 0
     dm = TaskDataModule(data, batch_size=cfg.head.get("batch_size") or len(data.train_idx),
                         full_batch=cfg.head.name == "minimal", seed=int(cfg.seed))
-    dm.tensors = dm.split_tensors("cpu")  # setup() reuses them unless the device differs
-    module.fit_scalers(dm.tensors["x_train"], dm.tensors["y_train"])
+    module.fit_scalers(dm.train_x(), dm.train_y())  # in chunks when episodes are streamed
     trainer: L.Trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_all(cfg.get("logger")) or False,
-                                                 callbacks=instantiate_all(cfg.get("callbacks")))
+                                                 callbacks=build_callbacks(cfg.get("callbacks"), has_val))
     t_fit = time.perf_counter()
-    trainer.fit(module, datamodule=dm)
-    trainer.test(module, datamodule=dm, verbose=False)
+    validation = fit_and_test(trainer, module, dm)
     fit_seconds = time.perf_counter() - t_fit
+    gather_test_records(module, dm.eval_positions("test"), trainer.world_size)  # DDP: all ranks'
 
     summary = score_summary(task, data, module, data.test_idx)
     summary.update({"head": cfg.head.name, "features": features_of(cfg), "seed": int(cfg.seed),
                     "episode_id": ws.episode_id, "data_source": cfg.data.source,
                     "status": "ok", "error": None, "fit_seconds": fit_seconds})
+    if has_val:
+        summary["validation"] = validation
+    summary["world_size"] = trainer.world_size
+    if trainer.global_rank != 0:  # DDP: only global rank 0 writes the run folder
+        return summary
     preds = module.test_predictions()
     write_predictions(out_dir, data, data.test_idx, preds["pred"], preds["confidence"],
                       preds["target"], data.class_names)

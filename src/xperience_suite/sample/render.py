@@ -143,6 +143,8 @@ def _draw_blobs(view, width, height, R_c2w, origin, blobs, rgb, rng_t, zdepth) -
     q = (dx[:, None, :] ** 2 + dy[:, :, None] ** 2) / (r * r)[:, None, None]  # (S, P, P)
     inside = (q <= 1.0) & ((px >= 0) & (px < width))[:, None, :] & ((py >= 0) & (py < height))[:, :, None]
     s, yi, xi = np.nonzero(inside)
+    if s.size == 0:  # blobs grazing the image edge cover no pixel centre
+        return
     cap = np.sqrt(np.maximum(1.0 - q[s, yi, xi], 0.0))
     t = dist[b_idx, j_idx][s] - blobs.radii[j_idx][s] * cap
     flat = (b_idx[s] * height + py[s, yi]) * width + px[s, xi]

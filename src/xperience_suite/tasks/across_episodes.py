@@ -1,13 +1,25 @@
 """One task over many episodes: built per episode (pairs never cross episodes), then joined,
-with whole episodes as train or test samples and labels normalised across episodes."""
+with whole episodes as train or test samples and labels normalised across episodes.
+
+The joined input matrix is never held in memory: each episode's rows are appended to a
+``RowFile`` scratch matrix as soon as that episode is built (train episodes first, then val, then
+test), and the episode's memory-mapped shard pages are released, so memory does not grow with the
+number of episodes. Targets, ids and labels (small) stay in memory.
+"""
 
 from __future__ import annotations
+
+import mmap
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import XperienceError
 from ..windows.labels import normalize_label
 from .base import Task, TaskData, encode_labels
+from .row_file import RowFile
+
+SPLITS = ("train", "val", "test")
 
 
 def _sample_labels(d: TaskData) -> list:
@@ -18,26 +30,47 @@ def _sample_labels(d: TaskData) -> list:
     return []
 
 
+def release_pages(array) -> None:
+    """Drop the resident pages of a read-only memory-mapped array (they are re-read from the file
+    on the next access), so mapped shards do not accumulate in the process's memory."""
+    while array is not None and not isinstance(array, mmap.mmap):
+        array = getattr(array, "_mmap", None) or getattr(array, "base", None)
+    if isinstance(array, mmap.mmap) and hasattr(array, "madvise") and \
+            hasattr(mmap, "MADV_DONTNEED"):
+        array.madvise(mmap.MADV_DONTNEED)
+
+
 def build_across_episodes(task: Task, episodes: list, splits: dict[str, str], variant: str,
-                          params: dict) -> TaskData:
+                          params: dict, scratch_dir: str | Path | None = None) -> TaskData:
     """``episodes``: ``[(episode_id, WindowSet)]``; ``splits``: ``{episode_id: split}``.
-    Episodes too short for the task are skipped and listed in ``info``."""
-    parts, skipped = [], []
-    for eid, ws in episodes:
+    Episodes too short for the task are skipped and listed in ``info``.
+
+    ``x`` of the result is a ``RowFile`` (``(n, d)`` float32 rows in an unlinked scratch file in
+    ``scratch_dir``, default the system temporary folder), in train, val, test episode order."""
+    parts, skipped, x = [], [], None
+    rank = {s: k for k, s in enumerate(SPLITS)}
+    todo = sorted((e for e in episodes if splits.get(e[0]) in rank),
+                  key=lambda e: rank[splits[e[0]]])  # stable: episode order within a split
+    for eid, ws in todo:
         try:
             d = task.build(ws, variant, {**params, "test_fraction": 0.0})
         except XperienceError as err:
             skipped.append(f"{eid}: {err}")
             continue
+        finally:
+            release_pages(ws.X)
+        if x is None:
+            x = RowFile(d.x.shape[1], scratch_dir)
+        x.append(d.x)
+        d.x = np.empty((0, x.dim), dtype=np.float32)  # the rows live in the scratch matrix now
         parts.append((eid, d))
-    by_split = {s: [p for p in parts if splits[p[0]] == s] for s in ("train", "val", "test")}
+    by_split = {s: [p for p in parts if splits[p[0]] == s] for s in SPLITS}
     if not by_split["train"] or not by_split["test"]:
         raise XperienceError(f"task '{task.name}' has no samples in the "
                              f"{'train' if not by_split['train'] else 'test'} episodes",
                              key="split", expected="train and test episodes long enough for it")
     ordered = by_split["train"] + by_split["val"] + by_split["test"]
     first = ordered[0][1]
-    x = np.concatenate([d.x for _, d in ordered])
     ids = [s for _, d in ordered for s in d.sample_ids]
     sizes = [len(d.y) for _, d in ordered]
     bounds = np.cumsum([0] + sizes)
@@ -49,6 +82,7 @@ def build_across_episodes(task: Task, episodes: list, splits: dict[str, str], va
         input_layout=first.input_layout)
     data.extra["val_idx"] = np.nonzero(split_of == "val")[0]
     data.extra["episode_index"] = np.repeat(np.arange(len(ordered)), sizes)
+    task.join_episode_extras(data, [d for _, d in by_split["test"]])
     if first.kind == "classification":
         labels = [lab for _, d in ordered for lab in _sample_labels(d)]
         data.y, data.class_names, unseen = encode_labels(labels, data.train_idx, data.test_idx)

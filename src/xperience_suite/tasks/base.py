@@ -91,13 +91,15 @@ def chronological_split(n: int, test_fraction: float, task: str) -> tuple[np.nda
 
 def encode_labels(labels: list[str], train_idx: np.ndarray, test_idx: np.ndarray
                   ) -> tuple[np.ndarray, list[str], list[str]]:
-    """Class ids over the union of train and test labels (train classes first, in first-seen order).
+    """Class ids over the union of train and test labels (train classes first, in first-seen
+    order), then any label found only in the other samples (validation episodes).
 
     Returns ``(y, class_names, unseen_test_classes)``."""
     names: list[str] = []
     for i in list(train_idx) + list(test_idx):
         if labels[i] not in names:
             names.append(labels[i])
+    names += [s for s in dict.fromkeys(labels) if s not in set(names)]
     lookup = {n: k for k, n in enumerate(names)}
     train_set = {labels[i] for i in train_idx}
     unseen = sorted({labels[i] for i in test_idx} - train_set)
@@ -121,6 +123,15 @@ class Task:
     def extra_metrics(self, data: TaskData, pred_test: np.ndarray) -> dict[str, float]:
         """Task-specific scores computed from the test predictions (e.g. boundary F1)."""
         return {}
+
+    def join_episode_extras(self, data: TaskData, test_parts: list[TaskData]) -> None:
+        """Across episodes: carry each episode's scoring inputs into the joined ``data.extra``.
+
+        ``test_parts``: the test episodes' own task data, in sample order. By default the scalar
+        settings (``query``, ``tolerance``...) of the first part are kept; tasks scored per
+        episode (boundaries) override this and tag what they keep with the episode's position."""
+        first = test_parts[0].extra if test_parts else {}
+        data.extra.update({k: v for k, v in first.items() if isinstance(v, (str, int, float))})
 
     def require_frames(self, ws: WindowSet):
         if ws.frames is None:

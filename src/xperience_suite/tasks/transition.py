@@ -41,13 +41,28 @@ class TransitionDetection(Task):
         else:
             labels = [CLASSES[0]] * len(centres)
         data = classification_data(self, ws, variant, params, labels, classes=CLASSES)
+        data.extra["sample_centres"] = centres[data.extra["window_index"]]
+        data.extra["change_frames"] = changes
+        data.extra["tolerance"] = tol
         test_windows = data.extra["window_index"][data.test_idx]
         if len(test_windows):  # an episode that is wholly train (episode splits) has no test span
             lo, hi = int(ws.starts[test_windows[0]]), int(ws.ends[test_windows[-1]])
             data.extra["test_centres"] = centres[test_windows]
             data.extra["test_boundaries"] = changes[(changes >= lo) & (changes < hi)]
-            data.extra["tolerance"] = tol
         return data
+
+    def join_episode_extras(self, data, test_parts):
+        """Each test episode is one boundary sequence: its centres and change frames, tagged
+        with its position so boundaries of different episodes never match."""
+        super().join_episode_extras(data, test_parts)
+        if not test_parts:
+            return
+        data.extra["test_centres"] = np.concatenate([d.extra["sample_centres"] for d in test_parts])
+        data.extra["test_groups"] = np.concatenate(
+            [np.full(len(d.y), g) for g, d in enumerate(test_parts)])
+        data.extra["test_boundaries"] = np.concatenate([d.extra["change_frames"] for d in test_parts])
+        data.extra["boundary_groups"] = np.concatenate(
+            [np.full(len(d.extra["change_frames"]), g) for g, d in enumerate(test_parts)])
 
     def extra_metrics(self, data, pred_test: np.ndarray) -> dict:
         """Boundary precision/recall/F1 of predicted transition centres vs true change frames."""
@@ -56,8 +71,12 @@ class TransitionDetection(Task):
         if "test_boundaries" not in data.extra:
             return {}
         metric = BoundaryF1(tolerance=data.extra["tolerance"])
-        predicted = data.extra["test_centres"][np.asarray(pred_test) == 1]
-        metric.update(torch.as_tensor(predicted, dtype=torch.long),
-                      torch.as_tensor(data.extra["test_boundaries"], dtype=torch.long))
+        hit = np.asarray(pred_test) == list(data.class_names).index(CLASSES[1])
+        centres, truth = data.extra["test_centres"], data.extra["test_boundaries"]
+        pred_groups = data.extra.get("test_groups", np.zeros(len(centres), dtype=np.int64))
+        true_groups = data.extra.get("boundary_groups", np.zeros(len(truth), dtype=np.int64))
+        for g in np.unique(np.concatenate([pred_groups, true_groups])):
+            metric.update(torch.as_tensor(centres[hit & (pred_groups == g)], dtype=torch.long),
+                          torch.as_tensor(truth[true_groups == g], dtype=torch.long), group=int(g))
         scores = metric.compute()
         return {f"boundary_{k}": float(v) for k, v in scores.items()}

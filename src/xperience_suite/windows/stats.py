@@ -7,6 +7,11 @@ first differences. Non-finite values become 0 just before the statistics.
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -22,7 +27,6 @@ def _finite(x: np.ndarray) -> np.ndarray:
 
 
 _CHUNK_ELEMENTS = 1 << 21  # bounds the (W, T, columns) temporaries to ~16 MB of float64
-_BLOCKED_COLUMNS = 64
 
 
 def _stats_over_axis1(win: np.ndarray) -> np.ndarray:
@@ -55,40 +59,218 @@ def _windows(x: np.ndarray, starts: np.ndarray, T: int) -> np.ndarray:
     return view.transpose(0, 2, 1)
 
 
-def _stats_blocked(x: np.ndarray, first: int, step: int, W: int, T: int) -> np.ndarray:
-    """Evenly spaced windows with ``T % step == 0``: each window is ``T // step`` whole blocks of
-    ``step`` frames, so per-block sums, centred squares, mins and maxes are computed once and
-    combined (Chan's pairwise variance; no long running sums). ``x (N, d)`` -> ``(W, 7, d)``."""
+def _sliding(a: np.ndarray, k: int, n: int, op: np.ufunc, out: np.ndarray) -> np.ndarray:
+    """``out[i] = op.reduce(a[i:i + k])`` for ``i < n`` (``a (>= n + k - 1, ...)``), by doubling:
+    ``log2 k`` whole-array ``op`` calls for a power of two, at most ``2 log2 k`` otherwise,
+    instead of ``k - 1``. -> ``out``."""
+    if k == 1:
+        np.copyto(out, a[:n])
+        return out
+    table, span = a, 1
+    if k & (k - 1) == 0:  # power of two: the last doubling goes straight into out
+        while 2 * span < k:
+            table = op(table[:-span], table[span:])  # table[i] = op over a[i:i + 2 * span]
+            span *= 2
+        return op(table[:n], table[span:span + n], out=out)
+    parts, offset = [], 0
+    while True:  # k's binary digits: one slice of the table of each power of two it holds
+        if k & span:
+            parts.append(table[offset:offset + n])
+            offset += span
+        if 2 * span > k:
+            break
+        table = op(table[:-span], table[span:])
+        span *= 2
+    op(parts[0], parts[1], out=out)
+    for part in parts[2:]:
+        op(out, part, out=out)
+    return out
+
+
+def _merge(a: tuple, b: tuple) -> tuple:
+    """Moments ``(count, mean, M2)`` of two disjoint frame sets -> those of their union (Chan et
+    al.'s pairwise update: no long running sums, so no cancellation)."""
+    na, ma, qa = a
+    nb, mb, qb = b
+    n = na + nb
+    delta = mb - ma
+    mean = delta * (nb / n)
+    mean += ma
+    q = qa + qb
+    np.square(delta, out=delta)
+    delta *= na * nb / n
+    q += delta
+    return n, mean, q
+
+
+def _sliding_moments(mean: np.ndarray, m2: np.ndarray, count: int, k: int, n: int) -> tuple:
+    """``_sliding`` for chunk moments: ``(count, mean, M2)`` of the union of chunks
+    ``[i, i + k)`` for ``i < n``, every chunk holding ``count`` frames."""
+    result, offset, span, table = None, 0, 1, (count, mean, m2)
+    while True:
+        if k & span:
+            part = (table[0], table[1][offset:offset + n], table[2][offset:offset + n])
+            result = part if result is None else _merge(result, part)
+            offset += span
+        if 2 * span > k:
+            return result
+        c, m, q = table
+        table = _merge((c, m[:-span], q[:-span]), (c, m[span:], q[span:]))
+        span *= 2
+
+
+# plain sums of x and x^2 lose at most ~5e-8 * max|x| of a window's std to rounding (float64),
+# far below 1e-5 while every |value| of a block is below this; larger values use Chan's moments
+_RAW_SUMS_LIMIT = 64.0
+_BLOCK_ELEMENTS = 1 << 14  # elements per (chunks, d) array of a block: 128 KB, cache-resident
+_POOL: ThreadPoolExecutor | None = None
+_POOL_SIZE = 0
+_POOL_LOCK = threading.Lock()
+
+
+def default_threads() -> int:
+    """Threads ``window_stats`` uses by default: the usable cores, at most 4."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(4, cores or 1))
+
+
+def _chunk_major(x: np.ndarray, a: int, nc: int, step: int, out: np.ndarray) -> np.ndarray:
+    """``out[i, c] = x[a + c * step + i]`` (float64) for ``c < nc``; ``out[0, nc]`` is the frame
+    after the last chunk (the last frame again at the end of ``x``). -> ``out[:, :nc + 1]``."""
+    n = nc * step
+    xs = out[:, :nc + 1]
+    np.copyto(xs[:, :nc], x[a:a + n].reshape(nc, step, -1).transpose(1, 0, 2))
+    xs[0, nc] = x[min(a + n, len(x) - 1)]
+    return xs
+
+
+def _chain(op: np.ufunc, planes: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``op`` over the leading axis of ``planes (m, n, d)`` as ``m - 1`` whole-plane calls."""
+    if len(planes) == 1:
+        return np.copyto(out, planes[0]) or out
+    op(planes[0], planes[1], out=out)
+    for plane in planes[2:]:
+        op(out, plane, out=out)
+    return out
+
+
+def _stats_chunked(x: np.ndarray, first: int, step: int, W: int, T: int,
+                   out: np.ndarray, relative_to_first: bool, threads: int) -> bool:
+    """Evenly spaced windows with ``T % step == 0``: every window is ``k = T // step`` whole
+    chunks of ``step`` frames. Rows go in blocks that stay in cache (on ``threads`` threads;
+    numpy releases the GIL inside each call), copied chunk-major (``_chunk_major``) so that
+    each chunk reduction is a few calls over whole arrays: sum, sum of squares, min, max and the
+    sum of its ``step`` squared first differences (the last one crossing into the next chunk). A
+    window combines ``k`` chunks by doubling (``_sliding``) and takes off the squared diff
+    crossing out of it. A block holding a value beyond ``_RAW_SUMS_LIMIT`` gets its mean and std
+    from Chan's pairwise moments instead (``_block_moments``), exact at any offset.
+
+    ``x (N, d)`` float32 or float64; writes ``out (W, 7, d)`` (float32, may be a view). -> False
+    (``out`` then unfinished) when ``x`` holds a non-finite value: chunk minima and maxima show
+    it, so no separate pass over ``x`` looks for one."""
+    per_block = max(8, _BLOCK_ELEMENTS // max(1, x.shape[1]))
+    firsts = list(range(0, W, per_block))
+    parts = [firsts[i::threads] for i in range(min(threads, len(firsts)))]
+    run = partial(_stats_blocks, x, first, step, W, T, out, relative_to_first, per_block)
+    if len(parts) <= 1:
+        return run(firsts)
+    return all(_pool(len(parts)).map(run, parts))
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """A shared pool of at least ``threads`` threads (kept for the process's lifetime)."""
+    global _POOL, _POOL_SIZE
+    with _POOL_LOCK:
+        if _POOL is None or _POOL_SIZE < threads:
+            _POOL = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="window-stats")
+            _POOL_SIZE = threads
+        return _POOL
+
+
+def _stats_blocks(x: np.ndarray, first: int, step: int, W: int, T: int, out: np.ndarray,
+                  relative_to_first: bool, per_block: int, block_firsts: list[int]) -> bool:
+    """``_stats_chunked`` for the blocks of windows starting at ``block_firsts``."""
     k = T // step
     d = x.shape[1]
-    blocks = x[first:first + (W - 1 + k) * step].reshape(W - 1 + k, step, d)
-    bmean = blocks.mean(axis=1)
-    bm2 = ((blocks - bmean[:, None]) ** 2).sum(axis=1)
-    out = np.empty((W, NUM_STATS, d), dtype=np.float64)
-    means = sliding_window_view(bmean, k, axis=0)  # (W, d, k)
-    mean = means.mean(axis=2)
-    m2 = sliding_window_view(bm2, k, axis=0).sum(axis=2) + \
-        step * ((means - mean[:, :, None]) ** 2).sum(axis=2)
-    out[:, 0] = mean
-    out[:, 1] = np.sqrt(m2 / T)
-    out[:, 2] = sliding_window_view(blocks.min(axis=1), k, axis=0).min(axis=2)
-    out[:, 3] = sliding_window_view(blocks.max(axis=1), k, axis=0).max(axis=2)
-    starts = first + step * np.arange(W)
-    out[:, 4] = x[starts + T - 1] - x[starts]
-    if T > 1:
-        # the T - 1 diffs of a window are its k blocks of diffs minus the one after its last frame
-        seg = x[first:first + (W - 1 + k) * step]
-        d2 = np.zeros_like(seg)
-        d2[:-1] = np.diff(seg, axis=0) ** 2
-        bd2 = sliding_window_view(d2.reshape(W - 1 + k, step, d).sum(axis=1), k, axis=0)
-        local = starts - first
-        dmean = out[:, 4] / (T - 1)
-        out[:, 5] = dmean
-        out[:, 6] = np.sqrt(np.maximum((bd2.sum(axis=2) - d2[local + T - 1]) / (T - 1)
-                                       - dmean ** 2, 0.0))
-    else:
-        out[:, 5:] = 0.0
-    return out
+    cap = min(W, per_block) - 1 + k
+    buf = np.empty((step, cap + 1, d))
+    diffs = np.empty((step, cap, d))
+    s1, s2, dsum, low, high = (np.empty((cap, d)) for _ in range(5))
+    mean, var, wlow, whigh, delta, wd = (np.empty((min(W, per_block), d)) for _ in range(6))
+    for w0 in block_firsts:
+        nw = min(per_block, W - w0)
+        nc = nw - 1 + k
+        xs = _chunk_major(x, first + w0 * step, nc, step, buf)
+        frames = xs[:, :nc]
+        e = diffs[:, :nc]
+        np.subtract(xs[1:, :nc], xs[:-1, :nc], out=e[:-1])
+        np.subtract(xs[0, 1:], xs[-1, :nc], out=e[-1])  # into the next chunk
+        np.einsum("inm,inm->nm", e, e, out=dsum[:nc])
+        _chain(np.minimum, frames, low[:nc])
+        _chain(np.maximum, frames, high[:nc])
+        o = out[w0:w0 + nw]
+        tmp = s2[:nw]
+        bottom, top = float(low[:nc].min()), float(high[:nc].max())  # nan if any is nan
+        if not (np.isfinite(bottom) and np.isfinite(top)):
+            return False
+        if max(-bottom, top) <= _RAW_SUMS_LIMIT:
+            m = _sliding(_chain(np.add, frames, s1[:nc]), k, nw, np.add, out=mean[:nw])
+            v = _sliding(np.einsum("inm,inm->nm", frames, frames, out=s2[:nc]), k, nw, np.add,
+                         out=var[:nw])
+            m *= 1.0 / T
+            v *= 1.0 / T
+            v -= np.square(m, out=tmp)
+        else:
+            m, v = _block_moments(frames, step, k, nw, s1[:nc], s2[:nc])
+            v *= 1.0 / T
+        np.maximum(v, 0.0, out=v)
+        o[:, 1] = v
+        np.sqrt(o[:, 1], out=o[:, 1])
+        lo = frames[0, :nw]  # each window's first and last frames
+        hi = frames[(T - 1) % step, (T - 1) // step:(T - 1) // step + nw]
+        if relative_to_first:  # mean, min and max move with the window's first frame
+            m -= lo
+            o[:, 2] = _sliding(low[:nc], k, nw, np.minimum, out=wlow[:nw]) - lo
+            o[:, 3] = _sliding(high[:nc], k, nw, np.maximum, out=whigh[:nw]) - lo
+        else:  # min and max need no float64 arithmetic: straight into out
+            _sliding(low[:nc], k, nw, np.minimum, out=o[:, 2])
+            _sliding(high[:nc], k, nw, np.maximum, out=o[:, 3])
+        o[:, 0] = m
+        dl = np.subtract(hi, lo, out=delta[:nw])
+        o[:, 4] = dl
+        if T == 1:
+            o[:, 5:] = 0.0
+            continue
+        dl *= 1.0 / (T - 1)
+        o[:, 5] = dl
+        w = _sliding(dsum[:nc], k, nw, np.add, out=wd[:nw])
+        w -= np.square(e[-1, k - 1:k - 1 + nw], out=tmp)  # the diff crossing out
+        w *= 1.0 / (T - 1)
+        w -= np.square(dl, out=dl)
+        np.maximum(w, 0.0, out=w)
+        o[:, 6] = w
+        np.sqrt(o[:, 6], out=o[:, 6])
+    return True
+
+
+def _block_moments(frames: np.ndarray, step: int, k: int, nw: int, dev: np.ndarray,
+                   dev2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Window ``(mean, M2)`` ``(nw, d)`` from chunk-major ``frames (step, nc, d)``: each chunk's
+    moments about its own first frame, merged ``k`` at a time by Chan's update (no cancellation
+    however far the values sit from 0). ``dev``, ``dev2``: ``(nc, d)`` scratch."""
+    x0 = frames[0]
+    dev.fill(0.0)
+    dev2.fill(0.0)
+    for i in range(1, step):
+        t = frames[i] - x0
+        dev += t
+        dev2 += np.square(t, out=t)
+    cmean = dev * (1.0 / step)  # chunk mean = x0 + dev / step, M2 = dev2 - dev^2 / step
+    np.multiply(dev, cmean, out=dev)
+    np.subtract(dev2, dev, out=dev2)
+    cmean += x0
+    _, mean, m2 = _sliding_moments(cmean, dev2, step, k, nw)
+    return mean, m2
 
 
 def _even_step(starts: np.ndarray, T: int) -> int:
@@ -102,15 +284,20 @@ def _even_step(starts: np.ndarray, T: int) -> int:
 
 
 def window_stats(per_frame: np.ndarray, starts: np.ndarray, T: int,
-                 relative_to_first: bool = False) -> np.ndarray:
+                 relative_to_first: bool = False, out: np.ndarray | None = None,
+                 threads: int | None = None) -> np.ndarray:
     """``per_frame (N, d)`` -> ``(W, 7d)`` float32 statistics of every window ``[s, s + T)``.
 
-    All windows at once: block-combined statistics when the windows are evenly spaced with
+    All windows at once: chunk-combined statistics when the windows are evenly spaced with
     ``T % stride == 0`` (``window_starts`` windows), else strided ``sliding_window_view`` windows
     (columns in chunks to bound memory). ``relative_to_first`` subtracts each window's first frame
     from its frames (the per-frame signal of ``camera_translation``); non-finite values become 0
-    after that subtraction."""
-    x = np.asarray(per_frame, dtype=np.float64)
+    after that subtraction. ``out``: an optional ``(W, 7d)`` float32 array (or a column slice of
+    a wider one) written in place and returned. ``threads``: for the chunked path (default
+    ``default_threads()``; 1 = the calling thread only)."""
+    x = np.asarray(per_frame)
+    if x.dtype not in (np.float32, np.float64):
+        x = x.astype(np.float64)
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2:
@@ -119,35 +306,40 @@ def window_stats(per_frame: np.ndarray, starts: np.ndarray, T: int,
     starts = np.asarray(starts, dtype=np.int64)
     N, d = x.shape
     W = len(starts)
+    if out is None:
+        out = np.empty((W, NUM_STATS * d), dtype=np.float32)
+    elif out.shape != (W, NUM_STATS * d) or out.dtype != np.float32:
+        raise XperienceError("window statistics output has the wrong shape", key="out",
+                             expected=f"({W}, {NUM_STATS * d}) float32, got {out.shape} "
+                             f"{out.dtype}")
     if W == 0:
-        return np.zeros((0, NUM_STATS * d), dtype=np.float32)
+        return out
     if starts.min() < 0 or starts.max() + T > N:
         raise XperienceError("window outside the per-frame signal", key="starts",
                              expected=f"0 <= start and start + {T} <= {N}")
-    finite = bool(np.isfinite(x).all())
+    stats = out.reshape(W, NUM_STATS, d)  # a view (out's rows may be strided, columns not)
     step = _even_step(starts, T)
-    if step and (finite or not relative_to_first):
-        x = x if finite else _finite(x)
-        out = np.empty((W, NUM_STATS, d), dtype=np.float32)
-        for c in range(0, d, _BLOCKED_COLUMNS):  # small contiguous chunks stay in cache
-            cols = np.ascontiguousarray(x[:, c:c + _BLOCKED_COLUMNS])
-            chunk = _stats_blocked(cols, int(starts[0]), step, W, T)
-            if relative_to_first:  # mean, min and max shift by the window's first frame
-                first = cols[starts][:, None]
-                chunk[:, 0:1] -= first
-                chunk[:, 2:4] -= first
-            out[:, :, c:c + _BLOCKED_COLUMNS] = chunk
-        return out.reshape(W, NUM_STATS * d)
+    if step:
+        chunked = partial(_stats_chunked, first=int(starts[0]), step=step, W=W, T=T, out=stats,
+                          relative_to_first=relative_to_first,
+                          threads=max(1, threads or default_threads()))
+        if chunked(x):
+            return out
+        if not relative_to_first:  # non-finite values: 0 first, then the same path
+            chunked(_finite(x))
+            return out
+    # irregular windows, or non-finite values that must be 0 after subtracting the first frame
+    x = np.asarray(x, dtype=np.float64)
     if not relative_to_first:
         x = _finite(x)
-    out = np.empty((W, NUM_STATS, d), dtype=np.float32)
     cols = max(1, _CHUNK_ELEMENTS // (W * T))
     for c in range(0, d, cols):
         win = _windows(x[:, c:c + cols], starts, T)
         if relative_to_first:
-            win = _finite(win - win[:, :1])
-        out[:, :, c:c + cols] = _stats_over_axis1(win)
-    return out.reshape(W, NUM_STATS * d)
+            with np.errstate(invalid="ignore"):  # inf - inf is non-finite too: 0 below
+                win = _finite(win - win[:, :1])
+        stats[:, :, c:c + cols] = _stats_over_axis1(win)
+    return out
 
 
 def sample_ranges(keyframe_indices: np.ndarray, starts: np.ndarray, ends: np.ndarray,
