@@ -126,7 +126,7 @@ class LabelEmbeddingHead(ClassificationHead):
     def validation_step(self, batch, batch_idx):
         if not self.auto_margin:
             return super().validation_step(batch, batch_idx)
-        x, y = batch[0], batch[1]
+        x, y, _ = batch
         self._val_outputs.append((self(x).detach(), y.detach()))
         return None
 
@@ -151,7 +151,7 @@ class LabelEmbeddingHead(ClassificationHead):
                     best = max(best, (score, -margin))
                 self.unseen_margin.fill_(-best[1])
             pred, _ = self.decode(out)
-            self.update_metrics(out, pred, y, metrics=self.val_metrics)
+            self.update_metrics(self.val_metrics, out, pred, y)
         super().on_validation_epoch_end()
         if self.auto_margin and not self.trainer.sanity_checking:
             self.val_scores["unseen_margin"] = float(self.unseen_margin)

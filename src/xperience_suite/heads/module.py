@@ -75,7 +75,7 @@ class HeadModule(L.LightningModule):
         self.train_seconds = time.perf_counter() - self._train_started
 
     def training_step(self, batch, batch_idx):
-        x, y = batch[0], batch[1]  # batches are (x, y) or (x, y, group)
+        x, y, _ = batch  # every loader yields (x, y, group)
         if self.automatic_optimization:
             loss = self.loss(self(x), y)
             self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True,
@@ -115,21 +115,22 @@ class HeadModule(L.LightningModule):
         return None
 
     # -- scoring -----------------------------------------------------------------------------
-    def test_step(self, batch, batch_idx):
-        x, y = batch[0], batch[1]
-        group = batch[2] if len(batch) > 2 else None  # episode ids: galleries never mix them
+    def score_batch(self, batch, metrics: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+        """Feed ``metrics`` with one ``(x, y, group)`` batch (group = episode ids: retrieval
+        galleries never mix them); returns ``(prediction, confidence)``."""
+        x, y, group = batch
         out = self(x)
         pred, conf = self.decode(out)
-        self.update_metrics(out, pred, y, group)
+        self.update_metrics(metrics, out, pred, y, group)
+        return pred, conf
+
+    def test_step(self, batch, batch_idx):
+        pred, conf = self.score_batch(batch, self.metrics)
         self.test_records.append({"pred": pred.detach().cpu(), "confidence": conf.detach().cpu(),
-                                  "target": y.detach().cpu()})
+                                  "target": batch[1].detach().cpu()})
 
     def validation_step(self, batch, batch_idx):
-        x, y = batch[0], batch[1]
-        group = batch[2] if len(batch) > 2 else None
-        out = self(x)
-        pred, _ = self.decode(out)
-        self.update_metrics(out, pred, y, group, metrics=self.val_metrics)
+        self.score_batch(batch, self.val_metrics)
 
     def on_validation_epoch_start(self):
         self.val_metrics.reset()
@@ -170,11 +171,10 @@ class HeadModule(L.LightningModule):
         """Network output -> (prediction, confidence) per sample, in target units."""
         raise NotImplementedError
 
-    def update_metrics(self, out: torch.Tensor, pred: torch.Tensor, y: torch.Tensor,
-                       group: torch.Tensor | None = None, metrics: nn.Module | None = None
-                       ) -> None:
-        """Feed ``metrics`` (default: the test suite) with one batch."""
-        (self.metrics if metrics is None else metrics).update(pred, y)
+    def update_metrics(self, metrics: nn.Module, out: torch.Tensor, pred: torch.Tensor,
+                       y: torch.Tensor, group: torch.Tensor | None = None) -> None:
+        """Feed ``metrics`` (the test or the validation suite) with one batch."""
+        metrics.update(pred, y)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["xperience"] = {"kind": self.kind, "head": self.head_name}
@@ -212,10 +212,9 @@ class ClassificationHead(HeadModule):
         seen = self.class_weight > 0
         return (y < len(seen)) & seen[y.clamp(0, len(seen) - 1)]
 
-    def update_metrics(self, out, pred, y, group=None, metrics=None):
+    def update_metrics(self, metrics, out, pred, y, group=None):
         """Also feeds the seen/unseen-class split of the suite (``target_seen``)."""
-        (self.metrics if metrics is None else metrics).update(pred, y,
-                                                              target_seen=self.target_seen(y))
+        metrics.update(pred, y, target_seen=self.target_seen(y))
 
     def decode(self, out):
         """Most probable class among those seen in training (like scikit-learn, a class with no
@@ -265,8 +264,8 @@ class MultilabelHead(HeadModule):
         conf = torch.where(pred.bool(), prob, 1 - prob).mean(-1)
         return pred, conf
 
-    def update_metrics(self, out, pred, y, group=None, metrics=None):
-        (self.metrics if metrics is None else metrics).update(out.sigmoid(), y)
+    def update_metrics(self, metrics, out, pred, y, group=None):
+        metrics.update(out.sigmoid(), y)
 
 
 class RegressionHead(HeadModule):
@@ -322,9 +321,9 @@ class TrajectoryHead(RegressionHead):
     def build_metrics(self):
         return build_metric_suite(self.kind)
 
-    def update_metrics(self, out, pred, y, group=None, metrics=None):
+    def update_metrics(self, metrics, out, pred, y, group=None):
         shape = (len(pred), *self.hparams.target_shape)
-        (self.metrics if metrics is None else metrics).update(pred.reshape(shape), y.reshape(shape))
+        metrics.update(pred.reshape(shape), y.reshape(shape))
 
 
 class RetrievalHead(RegressionHead):
@@ -335,12 +334,12 @@ class RetrievalHead(RegressionHead):
     def build_metrics(self):
         return build_metric_suite(self.kind, primary=self.hparams.task["primary_metric"])
 
-    def update_metrics(self, out, pred, y, group=None, metrics=None):
+    def update_metrics(self, metrics, out, pred, y, group=None):
         truth = torch.nan_to_num(self.scale_y(y))
         if self.hparams.task.get("query") == "target":
-            (self.metrics if metrics is None else metrics).update(truth, out, group=group)
+            metrics.update(truth, out, group=group)
         else:
-            (self.metrics if metrics is None else metrics).update(out, truth, group=group)
+            metrics.update(out, truth, group=group)
 
 
 HEAD_MODULES: dict[str, type[HeadModule]] = {
