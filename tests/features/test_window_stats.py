@@ -6,7 +6,7 @@ import pytest
 from xperience_suite.errors import XperienceError
 from xperience_suite.windows.slicing import window_ends, window_starts
 from xperience_suite.windows.stats import (_sliding, ragged_window_stats, sample_ranges,
-                                           window_stats)
+                                           window_stats, window_stats_many)
 
 
 def plain_stats(x: np.ndarray) -> np.ndarray:
@@ -134,6 +134,37 @@ def test_window_stats_into_columns_with_threads():
     np.testing.assert_allclose(wide[some, 2:-2], want, rtol=1e-5, atol=1e-5)
     with pytest.raises(XperienceError, match="out"):
         window_stats(x, starts, 20, out=wide)
+
+
+def test_many_signals_share_threads_and_match_one_by_one():
+    """Blocks of different widths, dtypes and value ranges (one with a NaN, one relative to the
+    window's first frame, one far from 0) computed together on threads, into column slices of
+    one matrix, equal each signal computed alone."""
+    rng = np.random.default_rng(11)
+    n = 3001
+    signals = [(rng.normal(size=(n, 98)).astype(np.float32), False),
+               (rng.normal(size=(n, 3)).cumsum(0), True),
+               (rng.normal(size=(n, 156)) * 0.1 + 1e3, False),
+               (rng.normal(size=(n, 21)), False)]
+    signals[3][0][400, 5] = np.nan
+    starts = window_starts(n)
+    dims = [7 * x.shape[1] for x, _ in signals]
+    wide = np.full((len(starts), sum(dims)), -1.0, dtype=np.float32)
+    cols = np.cumsum([0] + dims)
+    outs = window_stats_many([(x, rel, wide[:, a:b]) for (x, rel), a, b in
+                              zip(signals, cols[:-1], cols[1:])], starts, 20, threads=3)
+    for (x, rel), a, b, out in zip(signals, cols[:-1], cols[1:], outs):
+        assert np.shares_memory(out, wide)
+        alone = window_stats(x, starts, 20, relative_to_first=rel, threads=1)
+        np.testing.assert_allclose(wide[:, a:b], alone, rtol=1e-6, atol=1e-6)
+    x4 = signals[3][0]  # its NaN counts as 0 in the windows holding frame 400
+    near = np.flatnonzero((starts > 370) & (starts < 410))
+    want = np.stack([plain_stats(x4[starts[i]:starts[i] + 20]) for i in near])
+    np.testing.assert_allclose(wide[near, cols[3]:cols[4]], want, rtol=1e-5, atol=1e-5)
+    some = np.arange(0, len(starts), 41)
+    x3 = signals[2][0]
+    want = np.stack([plain_stats(x3[starts[i]:starts[i] + 20]) for i in some])
+    np.testing.assert_allclose(wide[some, cols[2]:cols[3]], want, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("k", range(1, 10))

@@ -20,7 +20,7 @@ import numpy as np
 from ..episode.episode import Episode
 from ..errors import XperienceError
 from ..windows.slicing import window_starts
-from ..windows.stats import ragged_window_stats, sample_ranges, window_stats
+from ..windows.stats import ragged_window_stats, sample_ranges, window_stats_many
 from ..windows.window_set import BlockSpan, FrameTargets, WindowSet
 from .kernel_threads import kernel_threads
 from .cache import FeatureCache, cache_key
@@ -135,17 +135,28 @@ def _check(defn: BlockDef, arr: np.ndarray, shape: tuple) -> np.ndarray:
     return arr
 
 
+def reduce_frame_blocks(blocks: list[tuple[BlockDef, object, np.ndarray]], starts: np.ndarray,
+                        T: int, num_frames: int, threads: int | None = None) -> None:
+    """Per-frame blocks ``(defn, value, out)`` -> their window statistics, written into each
+    ``out`` (the block's columns of the feature matrix), all blocks' rows shared out over
+    ``threads`` threads together (``window_stats_many``)."""
+    signals = [(_check(defn, np.asarray(value), (num_frames, defn.frame_dim)),
+                defn.relative_to_window_start, out) for defn, value, out in blocks]
+    window_stats_many(signals, starts, T, threads=threads)
+
+
 def reduce_block(defn: BlockDef, value, starts: np.ndarray, ends: np.ndarray, T: int,
                  num_frames: int, out: np.ndarray | None = None,
                  threads: int | None = None) -> np.ndarray:
     """A block's computed value -> its window features ``(W, dim)`` float32, written into ``out``
     (e.g. the block's columns of the feature matrix) when given. ``threads``: for the window
-    statistics (``window_stats``)."""
+    statistics of a per-frame block."""
     W = len(starts)
     if defn.kind == "frame":
-        per_frame = _check(defn, np.asarray(value), (num_frames, defn.frame_dim))
-        return window_stats(per_frame, starts, T, relative_to_first=defn.relative_to_window_start,
-                            out=out, threads=threads)
+        if out is None:
+            out = np.empty((W, defn.dim), dtype=np.float32)
+        reduce_frame_blocks([(defn, value, out)], starts, T, num_frames, threads)
+        return out
     if defn.kind == "imu":
         samples, keyframes = value
         _check(defn, samples, (len(samples), defn.frame_dim))
@@ -218,16 +229,19 @@ def extract_window_set(episode: Episode, settings: ExtractSettings = ExtractSett
                     else defn.dim)
     X = np.empty((W, sum(dims)), dtype=np.float32)
     threads = 1 if settings.workers == 1 else None
-    spans, col = [], 0
+    spans, frame_blocks, col = [], [], 0
     for defn, dim in zip(blocks, dims):
         value = values.get(defn.name)
         cols = X[:, col:col + dim]
         if value is None:
             cols.fill(0.0)
+        elif defn.kind == "frame":  # all together below
+            frame_blocks.append((defn, value, cols))
         else:
-            reduce_block(defn, value, starts, ends, T, N, out=cols, threads=threads)
+            reduce_block(defn, value, starts, ends, T, N, out=cols)
         spans.append(BlockSpan(defn.name, col, col + dim, value is not None))
         col += dim
+    reduce_frame_blocks(frame_blocks, starts, T, N, threads=threads)
     log.info("%s: %d windows x %d features in %.2fs (%s)", episode.episode_id, W, X.shape[1],
              time.perf_counter() - t0, "cache" if cached else "computed")
     return WindowSet(episode_id=episode.episode_id, X=X, blocks=spans, starts=starts, ends=ends,

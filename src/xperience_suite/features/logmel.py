@@ -1,13 +1,13 @@
 """Raw log-mel block (588 values per window), the alternate audio representation.
 
 On the window's own samples (its frames' samples, ``[bounds_lo[start], bounds_hi[end - 1])``):
-``torchaudio.transforms.MelSpectrogram`` (n_fft 512, Hann window, hop 160, 64 mel bands from 40 Hz
-to Nyquist, power 2, ``center=True`` reflect padding), then ``log1p``. Over time, per band, in
-this order (each 64 long, stat-major like the window statistics): mean, std (ddof 0), min, max,
-p10, p50, p90 (linear), mean and std of the first difference (0 with one STFT frame) = 576. Then
-12 waveform values: RMS, mean |x|, std |x|, max |x|, zero-crossing rate, log1p(mean power), mean
-|x| in each third of the window (``np.array_split``), last third minus first third, duration in
-seconds, number of STFT frames. A window shorter than 257 samples is zero-padded to 257 before the
+a mel spectrogram as ``torchaudio.transforms.MelSpectrogram`` makes it (n_fft 512, Hann window,
+hop 160, 64 mel bands from 40 Hz to Nyquist, power 2, ``center=True`` reflect padding), then
+``log1p``. Over time, per band, in this order (each 64 long, stat-major like the window
+statistics): mean, std (ddof 0), min, max, p10, p50, p90 (linear), mean and std of the first
+difference (0 with one STFT frame) = 576. Then 12 waveform values: RMS, mean |x|, std |x|, max
+|x|, zero-crossing rate, log1p(mean power), mean |x| in each third of the window
+(``np.array_split``), last third minus first third, duration in seconds, number of STFT frames. A window shorter than 257 samples is zero-padded to 257 before the
 STFT; a window without samples is all zeros.
 """
 
@@ -33,10 +33,25 @@ _QUANTILES = torch.tensor([0.1, 0.5, 0.9])
 
 
 @lru_cache(maxsize=4)
-def mel_transform(sample_rate: int) -> torchaudio.transforms.MelSpectrogram:
-    return torchaudio.transforms.MelSpectrogram(
-        sample_rate=sample_rate, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS, f_min=F_MIN,
-        f_max=sample_rate / 2.0, window_fn=torch.hann_window, power=2.0, center=True)
+def mel_transforms(sample_rate: int) -> tuple[torchaudio.transforms.Spectrogram,
+                                              torchaudio.transforms.MelScale]:
+    """The two halves of ``torchaudio.transforms.MelSpectrogram`` with these settings: the
+    complex STFT (``power=None``) and the mel filter bank. Power is taken in between as
+    ``re^2 + im^2``, about 2x faster than the module's ``abs().pow(2)`` (a ``hypot`` per bin)."""
+    spectrogram = torchaudio.transforms.Spectrogram(
+        n_fft=N_FFT, hop_length=HOP, window_fn=torch.hann_window, power=None, center=True)
+    mel = torchaudio.transforms.MelScale(n_mels=N_MELS, sample_rate=sample_rate, f_min=F_MIN,
+                                         f_max=sample_rate / 2.0, n_stft=N_FFT // 2 + 1)
+    return spectrogram, mel
+
+
+def log_mel(x: torch.Tensor, sample_rate: int) -> torch.Tensor:
+    """``x (n, L)`` float32, ``L > N_FFT // 2`` -> ``(n, 64, F)`` ``log1p`` of mel power."""
+    spectrogram, mel = mel_transforms(sample_rate)
+    with torch.no_grad():
+        parts = torch.view_as_real(spectrogram(x))
+        power = parts[..., 0].square().add_(parts[..., 1].square())
+        return torch.log1p(mel(power))
 
 
 def _mel_stats(x: torch.Tensor, sample_rate: int) -> np.ndarray:
@@ -44,8 +59,8 @@ def _mel_stats(x: torch.Tensor, sample_rate: int) -> np.ndarray:
     if x.shape[1] <= N_FFT // 2:
         x = torch.nn.functional.pad(x, (0, N_FFT // 2 + 1 - x.shape[1]))
     with torch.no_grad():
-        logmel = torch.log1p(mel_transform(sample_rate)(x))  # (n, 64, F)
-        ordered = logmel.sort(dim=2).values
+        logmel = log_mel(x, sample_rate)  # (n, 64, F)
+        ordered = torch.from_numpy(np.sort(logmel.numpy(), axis=2))  # ~20x torch's sort
         q = _quantiles(ordered)
         stats = [logmel.mean(2), logmel.std(2, correction=0), ordered[..., 0], ordered[..., -1],
                  q[0], q[1], q[2]]

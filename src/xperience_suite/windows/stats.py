@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -154,27 +154,52 @@ def _chain(op: np.ufunc, planes: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def _stats_chunked(x: np.ndarray, first: int, step: int, W: int, T: int,
-                   out: np.ndarray, relative_to_first: bool, threads: int) -> bool:
-    """Evenly spaced windows with ``T % step == 0``: every window is ``k = T // step`` whole
-    chunks of ``step`` frames. Rows go in blocks that stay in cache (on ``threads`` threads;
-    numpy releases the GIL inside each call), copied chunk-major (``_chunk_major``) so that
-    each chunk reduction is a few calls over whole arrays: sum, sum of squares, min, max and the
-    sum of its ``step`` squared first differences (the last one crossing into the next chunk). A
-    window combines ``k`` chunks by doubling (``_sliding``) and takes off the squared diff
-    crossing out of it. A block holding a value beyond ``_RAW_SUMS_LIMIT`` gets its mean and std
-    from Chan's pairwise moments instead (``_block_moments``), exact at any offset.
+@dataclass(frozen=True)
+class _Chunked:
+    """One signal's chunked statistics: ``x (N, d)`` and windows ``first + i * step`` (``i <
+    W``) of ``T = k * step`` frames, written into ``out (W, 7, d)``, in row blocks of
+    ``per_block`` windows (``_stats_blocks``)."""
 
-    ``x (N, d)`` float32 or float64; writes ``out (W, 7, d)`` (float32, may be a view). -> False
-    (``out`` then unfinished) when ``x`` holds a non-finite value: chunk minima and maxima show
-    it, so no separate pass over ``x`` looks for one."""
-    per_block = max(8, _BLOCK_ELEMENTS // max(1, x.shape[1]))
-    firsts = list(range(0, W, per_block))
-    parts = [firsts[i::threads] for i in range(min(threads, len(firsts)))]
-    run = partial(_stats_blocks, x, first, step, W, T, out, relative_to_first, per_block)
-    if len(parts) <= 1:
-        return run(firsts)
-    return all(_pool(len(parts)).map(run, parts))
+    x: np.ndarray
+    first: int
+    step: int
+    W: int
+    T: int
+    out: np.ndarray
+    relative_to_first: bool
+
+    @property
+    def per_block(self) -> int:
+        return max(8, _BLOCK_ELEMENTS // max(1, self.x.shape[1]))
+
+    def row_blocks(self) -> list[tuple[int, int]]:
+        """``(first window, elements)`` of every row block."""
+        d, per = self.x.shape[1], self.per_block
+        return [(w0, min(per, self.W - w0) * d) for w0 in range(0, self.W, per)]
+
+
+def _run_chunked(jobs: list[_Chunked], threads: int) -> list[bool]:
+    """Every job's row blocks, on ``threads`` threads (numpy releases the GIL inside each
+    call): all jobs' blocks are dealt out together, each to the thread with the fewest elements
+    so far (largest first), so small signals fill the gaps of large ones. -> per job, whether it
+    finished (``False``: a non-finite value, its ``out`` unfinished)."""
+    tasks = sorted(((size, j, w0) for j, job in enumerate(jobs) for w0, size in job.row_blocks()),
+                   reverse=True)
+    shares: list[dict[int, list[int]]] = [{} for _ in range(max(1, min(threads, len(tasks))))]
+    loads = [0] * len(shares)
+    for size, j, w0 in tasks:
+        t = loads.index(min(loads))
+        loads[t] += size
+        shares[t].setdefault(j, []).append(w0)
+
+    def run(share: dict[int, list[int]]) -> set[int]:
+        return {j for j, firsts in share.items() if not _stats_blocks(jobs[j], sorted(firsts))}
+
+    if len(shares) == 1:
+        failed = run(shares[0])
+    else:
+        failed = set().union(*_pool(len(shares)).map(run, shares))
+    return [j not in failed for j in range(len(jobs))]
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:
@@ -187,9 +212,19 @@ def _pool(threads: int) -> ThreadPoolExecutor:
         return _POOL
 
 
-def _stats_blocks(x: np.ndarray, first: int, step: int, W: int, T: int, out: np.ndarray,
-                  relative_to_first: bool, per_block: int, block_firsts: list[int]) -> bool:
-    """``_stats_chunked`` for the blocks of windows starting at ``block_firsts``."""
+def _stats_blocks(job: _Chunked, block_firsts: list[int]) -> bool:
+    """``job``'s statistics for its row blocks starting at the windows ``block_firsts``.
+
+    Every window is ``k = T // step`` whole chunks of ``step`` frames. A block's rows are copied
+    chunk-major (``_chunk_major``), so each chunk reduction is a few calls over whole arrays that
+    stay in cache: sum, sum of squares, min, max and the sum of its ``step`` squared first
+    differences (the last one crossing into the next chunk). A window combines ``k`` chunks by
+    doubling (``_sliding``) and takes off the squared diff crossing out of it. A block holding a
+    value beyond ``_RAW_SUMS_LIMIT`` gets its mean and std from Chan's pairwise moments instead
+    (``_block_moments``), exact at any offset. -> False (``out`` then unfinished) when ``x``
+    holds a non-finite value: chunk minima and maxima show it, so no separate pass looks."""
+    x, first, step, W, T, out = job.x, job.first, job.step, job.W, job.T, job.out
+    relative_to_first, per_block = job.relative_to_first, job.per_block
     k = T // step
     d = x.shape[1]
     cap = min(W, per_block) - 1 + k
@@ -224,8 +259,7 @@ def _stats_blocks(x: np.ndarray, first: int, step: int, W: int, T: int, out: np.
             m, v = _block_moments(frames, step, k, nw, s1[:nc], s2[:nc])
             v *= 1.0 / T
         np.maximum(v, 0.0, out=v)
-        o[:, 1] = v
-        np.sqrt(o[:, 1], out=o[:, 1])
+        np.sqrt(v, out=o[:, 1])
         lo = frames[0, :nw]  # each window's first and last frames
         hi = frames[(T - 1) % step, (T - 1) // step:(T - 1) // step + nw]
         if relative_to_first:  # mean, min and max move with the window's first frame
@@ -248,8 +282,7 @@ def _stats_blocks(x: np.ndarray, first: int, step: int, W: int, T: int, out: np.
         w *= 1.0 / (T - 1)
         w -= np.square(dl, out=dl)
         np.maximum(w, 0.0, out=w)
-        o[:, 6] = w
-        np.sqrt(o[:, 6], out=o[:, 6])
+        np.sqrt(w, out=o[:, 6])
     return True
 
 
@@ -283,18 +316,9 @@ def _even_step(starts: np.ndarray, T: int) -> int:
     return step
 
 
-def window_stats(per_frame: np.ndarray, starts: np.ndarray, T: int,
-                 relative_to_first: bool = False, out: np.ndarray | None = None,
-                 threads: int | None = None) -> np.ndarray:
-    """``per_frame (N, d)`` -> ``(W, 7d)`` float32 statistics of every window ``[s, s + T)``.
-
-    All windows at once: chunk-combined statistics when the windows are evenly spaced with
-    ``T % stride == 0`` (``window_starts`` windows), else strided ``sliding_window_view`` windows
-    (columns in chunks to bound memory). ``relative_to_first`` subtracts each window's first frame
-    from its frames (the per-frame signal of ``camera_translation``); non-finite values become 0
-    after that subtraction. ``out``: an optional ``(W, 7d)`` float32 array (or a column slice of
-    a wider one) written in place and returned. ``threads``: for the chunked path (default
-    ``default_threads()``; 1 = the calling thread only)."""
+def _checked(per_frame: np.ndarray, starts: np.ndarray, T: int,
+             out: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """``per_frame`` as a 2-D float array and the ``(W, 7d)`` float32 output, checked."""
     x = np.asarray(per_frame)
     if x.dtype not in (np.float32, np.float64):
         x = x.astype(np.float64)
@@ -303,7 +327,6 @@ def window_stats(per_frame: np.ndarray, starts: np.ndarray, T: int,
     if x.ndim != 2:
         raise XperienceError("per-frame signal must be 2-D", key="per_frame",
                              expected=f"(N, d), got shape {x.shape}")
-    starts = np.asarray(starts, dtype=np.int64)
     N, d = x.shape
     W = len(starts)
     if out is None:
@@ -312,26 +335,20 @@ def window_stats(per_frame: np.ndarray, starts: np.ndarray, T: int,
         raise XperienceError("window statistics output has the wrong shape", key="out",
                              expected=f"({W}, {NUM_STATS * d}) float32, got {out.shape} "
                              f"{out.dtype}")
-    if W == 0:
-        return out
-    if starts.min() < 0 or starts.max() + T > N:
+    if W and (starts.min() < 0 or starts.max() + T > N):
         raise XperienceError("window outside the per-frame signal", key="starts",
                              expected=f"0 <= start and start + {T} <= {N}")
-    stats = out.reshape(W, NUM_STATS, d)  # a view (out's rows may be strided, columns not)
-    step = _even_step(starts, T)
-    if step:
-        chunked = partial(_stats_chunked, first=int(starts[0]), step=step, W=W, T=T, out=stats,
-                          relative_to_first=relative_to_first,
-                          threads=max(1, threads or default_threads()))
-        if chunked(x):
-            return out
-        if not relative_to_first:  # non-finite values: 0 first, then the same path
-            chunked(_finite(x))
-            return out
-    # irregular windows, or non-finite values that must be 0 after subtracting the first frame
+    return x, out
+
+
+def _strided_stats(x: np.ndarray, starts: np.ndarray, T: int, stats: np.ndarray,
+                   relative_to_first: bool) -> None:
+    """Irregular windows, or non-finite values that must be 0 after subtracting the first
+    frame: strided ``sliding_window_view`` windows, columns in chunks to bound memory."""
     x = np.asarray(x, dtype=np.float64)
     if not relative_to_first:
         x = _finite(x)
+    W, _, d = stats.shape
     cols = max(1, _CHUNK_ELEMENTS // (W * T))
     for c in range(0, d, cols):
         win = _windows(x[:, c:c + cols], starts, T)
@@ -339,7 +356,51 @@ def window_stats(per_frame: np.ndarray, starts: np.ndarray, T: int,
             with np.errstate(invalid="ignore"):  # inf - inf is non-finite too: 0 below
                 win = _finite(win - win[:, :1])
         stats[:, :, c:c + cols] = _stats_over_axis1(win)
-    return out
+
+
+def window_stats_many(signals: list[tuple], starts: np.ndarray, T: int,
+                      threads: int | None = None) -> list[np.ndarray]:
+    """``window_stats`` of several signals over the same windows, their row blocks shared out
+    over ``threads`` threads together (default ``default_threads()``; 1 = the calling thread
+    only). ``signals``: ``(per_frame, relative_to_first, out)`` triples (``out`` may be
+    ``None``). -> every signal's ``(W, 7d)`` float32 statistics."""
+    starts = np.asarray(starts, dtype=np.int64)
+    checked = [(*_checked(x, starts, T, out), rel) for x, rel, out in signals]
+    W = len(starts)
+    outs = [out for _, out, _ in checked]
+    if W == 0:
+        return outs
+    stats = [out.reshape(W, NUM_STATS, x.shape[1]) for x, out, _ in checked]  # views
+    step = _even_step(starts, T)
+    todo = list(range(len(checked)))
+    if step:
+        threads = max(1, threads or default_threads())
+        def jobs(xs: dict[int, np.ndarray]) -> list[_Chunked]:
+            return [_Chunked(xs[i], int(starts[0]), step, W, T, stats[i], checked[i][2])
+                    for i in xs]
+        done = _run_chunked(jobs({i: checked[i][0] for i in todo}), threads)
+        todo = [i for i, ok in zip(todo, done) if not ok]
+        plain = {i: _finite(checked[i][0]) for i in todo if not checked[i][2]}
+        if plain:  # non-finite values: 0 first, then the same path
+            _run_chunked(jobs(plain), threads)
+            todo = [i for i in todo if i not in plain]
+    for i in todo:
+        _strided_stats(checked[i][0], starts, T, stats[i], checked[i][2])
+    return outs
+
+
+def window_stats(per_frame: np.ndarray, starts: np.ndarray, T: int,
+                 relative_to_first: bool = False, out: np.ndarray | None = None,
+                 threads: int | None = None) -> np.ndarray:
+    """``per_frame (N, d)`` -> ``(W, 7d)`` float32 statistics of every window ``[s, s + T)``.
+
+    All windows at once: chunk-combined statistics when the windows are evenly spaced with
+    ``T % stride == 0`` (``window_starts`` windows; ``_stats_blocks``), else strided
+    ``sliding_window_view`` windows. ``relative_to_first`` subtracts each window's first frame
+    from its frames (the per-frame signal of ``camera_translation``); non-finite values become 0
+    after that subtraction. ``out``: an optional ``(W, 7d)`` float32 array (or a column slice of
+    a wider one) written in place and returned. ``threads``: see ``window_stats_many``."""
+    return window_stats_many([(per_frame, relative_to_first, out)], starts, T, threads)[0]
 
 
 def sample_ranges(keyframe_indices: np.ndarray, starts: np.ndarray, ends: np.ndarray,
