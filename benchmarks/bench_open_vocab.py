@@ -1,7 +1,8 @@
 """Open-vocabulary labels: closed vs label-embedding classification heads on held-out episodes.
 
 ``python benchmarks/bench_open_vocab.py [--out /tmp/xs_bench_open_vocab] [--episodes 32]
-[--frames 120 480] [--fractions 0.5 0.2 0.3] [--split-seeds 0 1 2] [--heads minimal mlp]``
+[--frames 120 480] [--fractions 0.5 0.2 0.3] [--split-seeds 0 1 2] [--heads minimal mlp]
+[--text-encoder ngram|minilm]``
 
 Generates a synthetic episode set once (``generate_episode_set``: four activity scripts, each
 episode phrasing its action labels its own way; reused when present under ``--out``), extracts
@@ -13,7 +14,9 @@ and the share of test windows whose predicted label is a phrasing of the true ac
 (``canonical_accuracy``, via ``sample.phrasing.canonical_label``; not a metric of the suite, it
 shows how much of the error is phrasing). The split gives whole sessions to train / val / test
 by seeded fractions (one table per ``--split-seeds`` value, then the means); val episodes
-choose the embedding head's unseen margin (``unseen_margin: auto``). Target (issue #5):
+choose the embedding head's unseen margin (``unseen_margin: auto``). ``--text-encoder`` sets
+``head.text_encoder`` of the embedding runs (``minilm`` needs ``requirements-minilm.txt``).
+Target (issue #5):
 embedding macro-F1 above closed, unseen accuracy above 0. Writes ``bench_open_vocab.json``
 into ``--out``.
 """
@@ -78,12 +81,14 @@ def run_seed(args, out: Path, set_dir: Path, split_seed: int, run_training) -> l
         for space in ("closed", "embedding"):
             run_dir = out / "runs" / f"seed{split_seed}_{head}_{space}"
             t = time.perf_counter()
+            encoder = [f"head.text_encoder={args.text_encoder}"] if space == "embedding" else []
             summary = run_training(compose(run_dir, [*common, f"head={head}",
-                                                     f"head.label_space={space}"]))
+                                                     f"head.label_space={space}", *encoder]))
             m = summary["metrics"]
             val_metrics = (summary.get("validation") or {}).get("last_epoch_metrics", {})
             results.append({
                 "split_seed": split_seed, "head": head, "label_space": space,
+                "text_encoder": summary.get("text_encoder"),
                 "macro_f1": m["macro_f1"], "accuracy": m["accuracy"],
                 "seen_accuracy": m.get("seen_accuracy"), "seen_macro_f1": m.get("seen_macro_f1"),
                 "unseen_accuracy": m.get("unseen_accuracy"),
@@ -99,13 +104,14 @@ def run_seed(args, out: Path, set_dir: Path, split_seed: int, run_training) -> l
     return results
 
 
-def report(rows: list[dict], heads, header: bool = True) -> dict:
+def report(rows: list[dict], heads, text_encoder: str, header: bool = True) -> dict:
     """Print one table and the target verdict per head."""
     first = rows[0]
     if header:
         print(f"\ntimeline_action, split seed {first['split_seed']}, held-out test episodes: "
               f"{first['num_test']} windows, {first['unseen_test_classes']} test classes unseen "
-              f"in training; episodes {first['num_episodes']}")
+              f"in training; episodes {first['num_episodes']}; embedding text encoder "
+              f"{text_encoder}")
     print(f"{'head':8s} {'labels':9s} " + " ".join(f"{c:>18s}" for c in COLS))
     for r in rows:
         vals = " ".join(f"{'-' if r[c] is None else format(r[c], '.4f'):>18s}" for c in COLS)
@@ -133,6 +139,8 @@ def main() -> int:
     p.add_argument("--fractions", type=float, nargs=3, default=(0.5, 0.2, 0.3),
                    metavar=("TRAIN", "VAL", "TEST"))
     p.add_argument("--heads", nargs="+", default=("minimal", "mlp"))
+    p.add_argument("--text-encoder", choices=("ngram", "minilm"), default="ngram",
+                   help="head.text_encoder of the embedding runs")
     p.add_argument("--override", nargs="*", default=(), help="extra Hydra overrides for every run")
     args = p.parse_args()
     out = Path(args.out)
@@ -154,17 +162,19 @@ def main() -> int:
     for split_seed in args.split_seeds:
         rows = run_seed(args, out, set_dir, split_seed, run_training)
         results += rows
-        verdicts[split_seed] = report(rows, args.heads)
+        verdicts[split_seed] = report(rows, args.heads, args.text_encoder)
     if len(args.split_seeds) > 1:
-        print(f"\nmeans over split seeds {list(args.split_seeds)}:")
+        print(f"\nmeans over split seeds {list(args.split_seeds)} "
+              f"(embedding text encoder {args.text_encoder}):")
         means = [{**r, "split_seed": "mean", **{c: _mean([q[c] for q in results
                                                         if q["head"] == r["head"]
                                                         and q["label_space"] == r["label_space"]])
                                                 for c in COLS}}
                  for r in results if r["split_seed"] == args.split_seeds[0]]
-        verdicts["mean"] = report(means, args.heads, header=False)
+        verdicts["mean"] = report(means, args.heads, args.text_encoder, header=False)
     (out / "bench_open_vocab.json").write_text(json.dumps(
-        {"args": vars(args), "results": results, "target_met": verdicts}, indent=1,
+        {"args": vars(args), "text_encoder": args.text_encoder, "results": results,
+         "target_met": verdicts}, indent=1,
         default=str))
     return 0
 

