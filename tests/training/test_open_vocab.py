@@ -153,6 +153,72 @@ def test_training_losses_never_use_labels_absent_from_training():
             class_names=names)
 
 
+# -- the mlp on top of the ridge map (embedding_base: ridge) ------------------------------------
+def _two_action_data():
+    g = torch.Generator().manual_seed(0)
+    x = torch.cat([torch.tensor([[1.0, 0.0]]).repeat(20, 1),
+                   torch.tensor([[0.0, 1.0]]).repeat(20, 1)]) + 0.05 * torch.randn(40, 2,
+                                                                                    generator=g)
+    return x, torch.tensor([0] * 20 + [1] * 20)
+
+
+def test_ridge_based_mlp_starts_as_the_ridge_head_and_trains_only_the_mlp():
+    """``embedding_base: ridge``: fitting the scalers also fits the frozen ridge map, and with the
+    MLP's last layer at zero the untrained head predicts exactly what the minimal head does; the
+    optimizer holds the MLP's parameters only. ``none`` is the MLP alone."""
+    names = ["pour coffee", "rinse cup", "rinse coffee cup"]
+    cls = head_module_class("classification", _head("mlp"))
+    minimal = _fit_two_actions(cls, _head(), names)
+    x, y = _two_action_data()
+    probe = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.3, -0.2]])
+    ridge = cls(input_dim=2, output_dim=3, head=_head("mlp", embedding_base="ridge"), task=TASK,
+                class_names=names)
+    ridge.fit_scalers(x, y)
+    ridge.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(ridge.embed(probe), minimal.embed(probe))
+        assert ridge.decode(ridge(probe))[0].tolist() == minimal.decode(minimal(probe))[0].tolist()
+    trained = {id(p) for group in ridge.configure_optimizers().param_groups
+               for p in group["params"]}
+    assert trained == {id(p) for p in ridge.net.parameters()}
+    assert not any(p.requires_grad for p in ridge.base.parameters())
+
+    streamed = cls(input_dim=2, output_dim=3, head=_head("mlp", embedding_base="ridge"),
+                   task=TASK, class_names=names)
+    streamed.fit_scalers(iter([x[:13], x[13:]]), y)  # row chunks, as streamed episodes give
+    torch.testing.assert_close(streamed.base.weight, ridge.base.weight)
+
+    alone = cls(input_dim=2, output_dim=3, head=_head("mlp", embedding_base="none"), task=TASK,
+                class_names=names)
+    alone.fit_scalers(x, y)
+    assert alone.base is None and "base.weight" not in alone.state_dict()
+    with pytest.raises(XperienceError, match="embedding_base"):
+        cls(input_dim=2, output_dim=3, head=_head("mlp", embedding_base="knn"), task=TASK,
+            class_names=names)
+
+
+def test_ridge_based_mlp_trains_with_lightning_and_round_trips_through_evaluate(tmp_path,
+                                                                               episode_set):
+    """Real training on episodes: the ridge map is fit and saved, the MLP moves from its zero
+    start, and evaluate.py rebuilds the head (ridge map included) and re-scores the test
+    episodes identically."""
+    from xperience_suite.runs.evaluation import load_checkpoint, run_evaluation
+
+    run = tmp_path / "run"
+    trained = run_training(compose_train(run, [
+        "data=episodes", f"data.root={episode_set}", "split=episodes", "task=timeline_action",
+        "head=mlp", "head.label_space=embedding", "head.embedding_base=ridge", *TINY]))
+    module, hp = load_checkpoint(run / "checkpoints" / "last.ckpt")
+    assert hp["head"]["embedding_base"] == "ridge" and module.base is not None
+    assert module.base.weight.abs().sum() > 0  # the ridge map was fit and saved
+    assert module.net[-1].weight.abs().sum() > 0  # the MLP trained away from its zero start
+    ev = run_evaluation(compose_eval(tmp_path / "eval", [
+        f"ckpt_path={run / 'checkpoints' / 'last.ckpt'}", "data=episodes",
+        f"data.root={episode_set}", "split=episodes"]))
+    assert ev["num_test"] == trained["num_test"]
+    assert ev["metrics"] == trained["metrics"]
+
+
 # -- seen / unseen metrics ---------------------------------------------------------------------
 def test_seen_unseen_metric_matches_torchmetrics_on_each_subset():
     preds = torch.tensor([0, 1, 2, 3, 0, 3, 1])
