@@ -44,7 +44,7 @@ from torch.nn import functional as F
 from ..errors import XperienceError
 from .label_text import DEFAULT_DIM, embed_labels, resolve_encoder
 from .module import HEAD_MODULES, ClassificationHead
-from .networks import reference_mlp, solve_ridge, zero_linear
+from .networks import solve_ridge, zero_linear
 
 DEFAULT_TEMPERATURE = 0.1
 DEFAULT_RIDGE_L2 = 10.0  # conf/head/minimal.yaml's ridge_l2
@@ -59,12 +59,9 @@ class LabelEmbeddingHead(ClassificationHead):
 
     def __init__(self, input_dim: int, output_dim: int, head: dict, task: dict,
                  class_names: list[str] | None = None, target_shape: list[int] | None = None):
-        super().__init__(input_dim=input_dim, output_dim=output_dim, head=head, task=task,
-                         class_names=class_names, target_shape=target_shape)
         if not class_names or len(class_names) != output_dim:
             raise XperienceError("the label-embedding head needs the class names",
                                  key="class_names", expected=f"{output_dim} label texts")
-        self.text_encoder = resolve_encoder(str(head.get("text_encoder", "ngram")))
         self.temperature = float(head.get("temperature", DEFAULT_TEMPERATURE))
         if not self.temperature > 0:
             raise XperienceError(f"temperature={self.temperature}", key="head.temperature",
@@ -72,23 +69,6 @@ class LabelEmbeddingHead(ClassificationHead):
         if head.get("embedding_loss", "cosine") not in ("ce", "cosine"):
             raise XperienceError(f"embedding_loss={head.get('embedding_loss')!r}",
                                  key="head.embedding_loss", expected="ce or cosine")
-        emb = torch.from_numpy(self.embed_texts(class_names))
-        self.embedding_dim = emb.shape[1]
-        base = head.get("embedding_base", "none") if self.head_name == "mlp" else "none"
-        if base not in ("none", "ridge"):
-            raise XperienceError(f"embedding_base={base!r}", key="head.embedding_base",
-                                 expected="ridge or none")
-        self.base = None  # the frozen ridge map of ``embedding_base: ridge``
-        if self.head_name == "mlp":
-            self.net = reference_mlp(input_dim, self.embedding_dim, head["hidden"],
-                                     head["layers"], head["dropout"])
-            if base == "ridge":
-                torch.nn.init.zeros_(self.net[-1].weight)
-                torch.nn.init.zeros_(self.net[-1].bias)
-                self.base = zero_linear(input_dim, self.embedding_dim).requires_grad_(False)
-        else:
-            self.net = zero_linear(input_dim, self.embedding_dim)
-        self.register_buffer("label_embeddings", emb)  # (C, E), rows L2-normalised
         margin = head.get("unseen_margin", 0.0)
         self.auto_margin = margin == "auto"
         try:
@@ -96,8 +76,30 @@ class LabelEmbeddingHead(ClassificationHead):
         except (TypeError, ValueError):
             raise XperienceError(f"unseen_margin={margin!r}", key="head.unseen_margin",
                                  expected="a number (cosine units) or auto") from None
+        super().__init__(input_dim=input_dim, output_dim=output_dim, head=head, task=task,
+                         class_names=class_names, target_shape=target_shape)
         self.register_buffer("unseen_margin", torch.tensor(margin))
         self._val_outputs: list = []
+
+    def build_net(self, input_dim: int, output_dim: int, head: dict) -> torch.nn.Module:
+        """A map into the label-text space (``E`` outputs, not one per class); registers the
+        candidate label embeddings ``(C, E)`` and, with ``embedding_base: ridge``, the frozen
+        ridge map ``self.base``."""
+        self.text_encoder = resolve_encoder(str(head.get("text_encoder", "ngram")))
+        emb = torch.from_numpy(self.embed_texts(self.hparams.class_names))
+        self.register_buffer("label_embeddings", emb)  # (C, E), rows L2-normalised
+        self.embedding_dim = emb.shape[1]
+        base = head.get("embedding_base", "none") if self.head_name == "mlp" else "none"
+        if base not in ("none", "ridge"):
+            raise XperienceError(f"embedding_base={base!r}", key="head.embedding_base",
+                                 expected="ridge or none")
+        net = super().build_net(input_dim, self.embedding_dim, head)
+        self.base = None  # the frozen ridge map of ``embedding_base: ridge``
+        if base == "ridge":
+            torch.nn.init.zeros_(net[-1].weight)
+            torch.nn.init.zeros_(net[-1].bias)
+            self.base = zero_linear(input_dim, self.embedding_dim).requires_grad_(False)
+        return net
 
     def embed_texts(self, texts: list[str]):
         """Embeddings ``(n, E)`` of label texts with this head's encoder settings."""

@@ -31,11 +31,7 @@ class HeadModule(L.LightningModule):
         self.save_hyperparameters()
         self.head_name = head["name"]
         self.automatic_optimization = self.head_name == "mlp"
-        if self.head_name == "mlp":
-            self.net = reference_mlp(input_dim, output_dim, head["hidden"], head["layers"],
-                                     head["dropout"])
-        else:
-            self.net = zero_linear(input_dim, output_dim)
+        self.net = self.build_net(input_dim, output_dim, head)
         self.register_buffer("x_mean", torch.zeros(input_dim))
         self.register_buffer("x_std", torch.ones(input_dim))
         self.metrics = self.build_metrics()
@@ -43,6 +39,13 @@ class HeadModule(L.LightningModule):
         self.val_scores: dict[str, float] = {}  # of the last validation epoch
         self.test_records: list[dict[str, torch.Tensor]] = []
         self.train_seconds = 0.0  # wall time of the training loop itself (set by fit)
+
+    def build_net(self, input_dim: int, output_dim: int, head: dict) -> nn.Module:
+        """The trainable map: the reference MLP (``mlp``) or one linear layer (``minimal``)."""
+        if self.head_name == "mlp":
+            return reference_mlp(input_dim, output_dim, head["hidden"], head["layers"],
+                                 head["dropout"])
+        return zero_linear(input_dim, output_dim)
 
     # -- scalers -----------------------------------------------------------------------------
     def fit_scalers(self, x_train, y_train: torch.Tensor) -> None:
