@@ -132,6 +132,30 @@ def test_raw_logmel_of_one_window():
     assert logmel.shape[1] == 101
 
 
+def test_raw_logmel_waveform_values_of_many_windows():
+    """The 12 waveform values of windows of every length class (empty, one sample, lengths
+    that do and do not split in three evenly, the track's end) against the obvious per-window
+    numpy computation."""
+    sr = 16000
+    x = (0.3 * RNG.normal(size=20000)).astype(np.float32)
+    x[3000:3400] = 0.0  # silence: std of |x| must be 0, not a rounding residue
+    lo = np.array([50, 5, 10, 100, 1000, 19990, 3000, 7])
+    hi = np.array([50, 6, 12, 401, 17001, 20000, 3400, 3])  # the last: hi < lo, empty
+    got = logmel_window_features(x, lo, hi, sr)
+    for i, (a, b) in enumerate(zip(lo, hi)):
+        if b <= a:
+            assert not got[i].any()
+            continue
+        w = x[a:b].astype(np.float64)
+        ab = np.abs(w)
+        thirds = [p.mean() if p.size else 0.0 for p in np.array_split(ab, 3)]
+        want = [np.sqrt(np.mean(w * w)), ab.mean(), ab.std(), ab.max(),
+                np.mean(w[1:] * w[:-1] < 0) if len(w) > 1 else 0.0, np.log1p(np.mean(w * w)),
+                *thirds, thirds[2] - thirds[0], len(w) / sr,
+                1 + max(len(w), 257) // 160]
+        np.testing.assert_allclose(got[i, 576:], want, rtol=1e-5, atol=1e-7, err_msg=f"{a}:{b}")
+
+
 def test_text_hashing_matches_blake2b_buckets():
     text = frame_text(["Cup", "kettle"], "right_hand holds the Kettle!")
     want = np.zeros(128)

@@ -85,29 +85,58 @@ def _quantiles(ordered: torch.Tensor) -> list[torch.Tensor]:
             for b, a, w in zip(below, above, weights)]
 
 
-def _waveform_stats(x: np.ndarray, sample_rate: int) -> np.ndarray:
-    """``x (n, L)`` float64, L >= 1 -> ``(n, 12)``."""
-    n, L = x.shape
+def _waveform_stats(samples: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                    sample_rate: int) -> np.ndarray:
+    """``samples (S,)`` float32, windows ``[lo, hi)`` ``(W,)`` -> ``(W, 12)`` float64, all windows
+    at once: float64 cumulative sums over the track give every window's sums (|x|, x^2, sign
+    changes, each third's |x|), ``ufunc.reduceat`` its max |x|. A window without samples is 0."""
+    W = len(lo)
+    out = np.zeros((W, 12))
+    L = hi - lo
+    rows = np.nonzero(L > 0)[0]
+    if not len(rows):
+        return out
+    lo, hi, L = lo[rows], hi[rows], L[rows].astype(np.float64)
+    x = samples.astype(np.float64)
     ax = np.abs(x)
-    power = (x * x).mean(axis=1)
-    zcr = (x[:, 1:] * x[:, :-1] < 0).mean(axis=1) if L > 1 else np.zeros(n)
-    thirds = np.stack([p.mean(axis=1) if p.shape[1] else np.zeros(n)
-                       for p in np.array_split(ax, 3, axis=1)], axis=1)
-    stft_frames = 1 + max(L, N_FFT // 2 + 1) // HOP
-    return np.column_stack([
-        np.sqrt(power), ax.mean(axis=1), ax.std(axis=1), ax.max(axis=1), zcr, np.log1p(power),
-        thirds, thirds[:, 2] - thirds[:, 0], np.full(n, L / sample_rate), np.full(n, stft_frames)])
+
+    def cum(v: np.ndarray) -> np.ndarray:  # c[k] = sum of v[:k]
+        c = np.empty(len(v) + 1)
+        c[0] = 0.0
+        np.cumsum(v, out=c[1:])
+        return c
+
+    c1, c2 = cum(ax), cum(x * x)
+    flips = cum((x[1:] * x[:-1]) < 0) if len(x) > 1 else np.zeros(1)
+    mean_abs = (c1[hi] - c1[lo]) / L
+    power = (c2[hi] - c2[lo]) / L
+    pairs = np.maximum(L - 1, 1)
+    zcr = np.where(L > 1, (flips[np.maximum(hi - 1, lo)] - flips[lo]) / pairs, 0.0)
+    bounds = np.stack([lo, hi], axis=1).reshape(-1)
+    peak = np.maximum.reduceat(np.append(ax, 0.0), bounds)[::2]  # reduceat needs index < len
+    n = hi - lo  # np.array_split: the first n % 3 thirds hold one sample more
+    size = np.stack([n // 3 + (n % 3 > j) for j in range(3)], axis=1)
+    edge = lo[:, None] + np.concatenate([np.zeros((len(n), 1), np.int64), size.cumsum(1)], axis=1)
+    thirds = np.where(size > 0, (c1[edge[:, 1:]] - c1[edge[:, :-1]]) / np.maximum(size, 1), 0.0)
+    stft_frames = 1 + np.maximum(n, N_FFT // 2 + 1) // HOP
+    out[rows] = np.column_stack([
+        np.sqrt(power), mean_abs, np.sqrt(np.maximum(power - mean_abs ** 2, 0.0)), peak, zcr,
+        np.log1p(power), thirds, thirds[:, 2] - thirds[:, 0], L / sample_rate, stft_frames])
+    return out
 
 
 def logmel_window_features(samples: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                            sample_rate: int) -> np.ndarray:
     """``samples (S,)``, window sample bounds ``(W,)`` ``[lo, hi)`` -> ``(W, 588)`` float32.
 
-    Windows of equal length are computed together, in batches."""
+    Windows of equal length get their mel statistics together, in batches; the waveform values
+    come for all windows at once."""
     samples = np.nan_to_num(np.asarray(samples, dtype=np.float32))
     lo = np.asarray(lo, dtype=np.int64)
-    lengths = np.maximum(np.asarray(hi, dtype=np.int64) - lo, 0)
+    hi = np.maximum(np.asarray(hi, dtype=np.int64), lo)
+    lengths = hi - lo
     out = np.zeros((len(lo), LOGMEL_DIM), dtype=np.float32)
+    out[:, N_MELS * MEL_STATS:] = _waveform_stats(samples, lo, hi, sample_rate)
     for length in np.unique(lengths):
         if length == 0:
             continue
@@ -116,7 +145,6 @@ def logmel_window_features(samples: np.ndarray, lo: np.ndarray, hi: np.ndarray,
             rows = rows_all[i:i + _BATCH]
             x = samples[lo[rows][:, None] + np.arange(int(length))[None, :]]
             out[rows, :N_MELS * MEL_STATS] = _mel_stats(torch.from_numpy(x), sample_rate)
-            out[rows, N_MELS * MEL_STATS:] = _waveform_stats(x.astype(np.float64), sample_rate)
     return out
 
 
