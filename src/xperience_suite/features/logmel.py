@@ -7,8 +7,9 @@ hop 160, 64 mel bands from 40 Hz to Nyquist, power 2, ``center=True`` reflect pa
 statistics): mean, std (ddof 0), min, max, p10, p50, p90 (linear), mean and std of the first
 difference (0 with one STFT frame) = 576. Then 12 waveform values: RMS, mean |x|, std |x|, max
 |x|, zero-crossing rate, log1p(mean power), mean |x| in each third of the window
-(``np.array_split``), last third minus first third, duration in seconds, number of STFT frames. A window shorter than 257 samples is zero-padded to 257 before the
-STFT; a window without samples is all zeros.
+(``np.array_split``), last third minus first third, duration in seconds, number of STFT frames.
+A window shorter than 257 samples is zero-padded to 257 before the STFT; a window without samples
+is all zeros.
 """
 
 from __future__ import annotations
