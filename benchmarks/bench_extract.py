@@ -165,7 +165,8 @@ def bench_cold(episode, root: Path, paths: list[Path], settings: ExtractSettings
     if legacies:
         print(f"legacy bound (per-frame reformat):       median {_median(legacies):7.2f} s")
     print(f"cold extraction: median {cold_s:7.2f} s  ratio to decode bound {cold_s / bound:.3f} "
-          f"(target <= 0.65; per repeat {', '.join(f'{p:.3f}' for p in pair)})  X {X.X.shape}; "
+          f"(target <= 0.65; per repeat {', '.join(f'{p:.3f}' for p in pair)}, their median "
+          f"{_median(pair):.3f})  X {X.X.shape}; "
           f"cpu {_median(cpu['cold']):.2f} s = {_median(cpu['cold']) / _median(cpu['bound']):.2f}x "
           f"the bound's")
     print(f"warm extraction: median {warm_s:7.3f} s  ratio to cold {warm_s / cold_s:.4f} "
