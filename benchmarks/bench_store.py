@@ -26,6 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from xperience_suite.cores import usable_cores  # noqa: E402
 from xperience_suite.store import discover_episodes, open_store, run_extraction  # noqa: E402
 
 
@@ -95,7 +96,7 @@ def main() -> int:
     make_episodes(out / "episodes", args.episodes, tuple(args.frames))
     print(f"episodes ready in {time.perf_counter() - t0:.1f}s", flush=True)
     refs = discover_episodes(out / "episodes")
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = usable_cores()
     runs = [("local", {"workers": 1}), ("local", {"workers": None})]
     if not args.skip_ray:
         runs.append(("ray", {"num_cpus": cores}))

@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_compl
 
 import numpy as np
 
+from ..cores import usable_cores
 from ..episode.episode import Episode
 from ..errors import XperienceError
 from ..windows.slicing import window_starts
@@ -36,15 +37,10 @@ def extraction_blocks(settings: ExtractSettings) -> list[BlockDef]:
     return [b for b in all_blocks() if settings.raw_logmel or b.name != RAW_LOGMEL_BLOCK]
 
 
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
-        (os.cpu_count() or 1)
-
-
 def _workers(settings: ExtractSettings) -> int:
     """Parallel jobs: ``settings.workers``, else one more than the cores (at most 8), so a
     worker waiting on I/O never leaves a core idle."""
-    return settings.workers if settings.workers > 0 else min(8, _cores() + 1)
+    return settings.workers if settings.workers > 0 else min(8, usable_cores() + 1)
 
 
 def _progress(total: int, enabled: bool, desc: str):
@@ -109,7 +105,7 @@ def _compute(ctx: BlockContext, blocks: list[BlockDef], progress: bool) -> dict:
     if bar is not None:
         bar.update(len(values))
     try:
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, _cores()))) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, usable_cores()))) as pool:
             futures.update({pool.submit(b.compute, ctx): b.name for b in local})
             for fut in as_completed(futures):
                 name = futures[fut]
@@ -145,18 +141,13 @@ def reduce_frame_blocks(blocks: list[tuple[BlockDef, object, np.ndarray]], start
     window_stats_many(signals, starts, T, threads=threads)
 
 
-def reduce_block(defn: BlockDef, value, starts: np.ndarray, ends: np.ndarray, T: int,
-                 num_frames: int, out: np.ndarray | None = None,
-                 threads: int | None = None) -> np.ndarray:
-    """A block's computed value -> its window features ``(W, dim)`` float32, written into ``out``
-    (e.g. the block's columns of the feature matrix) when given. ``threads``: for the window
-    statistics of a per-frame block."""
+def reduce_block(defn: BlockDef, value, starts: np.ndarray, ends: np.ndarray,
+                 T: int) -> np.ndarray:
+    """A block's computed value -> its window features ``(W, dim)`` float32. Per-frame blocks go
+    through ``reduce_frame_blocks``, all together."""
     W = len(starts)
     if defn.kind == "frame":
-        if out is None:
-            out = np.empty((W, defn.dim), dtype=np.float32)
-        reduce_frame_blocks([(defn, value, out)], starts, T, num_frames, threads)
-        return out
+        raise ValueError(f"{defn.name}: per-frame blocks are reduced by reduce_frame_blocks")
     if defn.kind == "imu":
         samples, keyframes = value
         _check(defn, samples, (len(samples), defn.frame_dim))
@@ -170,10 +161,7 @@ def reduce_block(defn: BlockDef, value, starts: np.ndarray, ends: np.ndarray, T:
     else:
         feats = _check(defn, np.asarray(value, dtype=np.float32), (W, defn.dim))
         feats = np.nan_to_num(feats, nan=0.0, posinf=0.0, neginf=0.0)
-    if out is None:
-        return feats
-    out[...] = feats
-    return out
+    return feats
 
 
 def frame_targets(episode: Episode) -> FrameTargets:
@@ -238,7 +226,7 @@ def extract_window_set(episode: Episode, settings: ExtractSettings = ExtractSett
         elif defn.kind == "frame":  # all together below
             frame_blocks.append((defn, value, cols))
         else:
-            reduce_block(defn, value, starts, ends, T, N, out=cols)
+            cols[...] = reduce_block(defn, value, starts, ends, T)
         spans.append(BlockSpan(defn.name, col, col + dim, value is not None))
         col += dim
     reduce_frame_blocks(frame_blocks, starts, T, N, threads=threads)

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cores import usable_cores
 from ..errors import XperienceError
 from .activities import SCRIPTS
 from .generate import generate_episode
@@ -109,7 +110,7 @@ def generate_episode_set(out_dir: str | Path, episodes: int = 32, seed: int = 0,
     generations into the same folder at once.
     """
     plans = plan_episode_set(episodes, seed, preset, min_frames, max_frames, sessions, missing_fraction)
-    workers = _cpu_count() if workers is None else int(workers)
+    workers = usable_cores() if workers is None else int(workers)
     if workers < 1:
         raise XperienceError(f"workers={workers}", key="workers", expected="at least 1")
     out = Path(out_dir)
@@ -188,9 +189,6 @@ def _generate_one(root: str, plan: EpisodePlan, preset: str) -> str:
     return str(final)
 
 
-def _cpu_count() -> int:
-    """CPUs this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _check(episodes, preset, min_frames, max_frames, sessions, missing_fraction) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -11,6 +10,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.spatial.transform import Rotation
 
+from ..cores import usable_cores
 from ..episode.episode import AUDIO_VIDEO, VIDEO_NAMES
 from ..errors import XperienceError
 from .annotation import write_annotation
@@ -208,7 +208,7 @@ def _write_videos(out: Path, views: dict[str, View], cfg: Preset, motion: Motion
     jobs = [(out / f"{name}.mp4", views[name], cfg, motion, blobs, light,
              audio if name == AUDIO_VIDEO else None)
             for name in VIDEO_NAMES if name not in options.missing_videos]
-    cpus = os.cpu_count() or 1
+    cpus = usable_cores()
     workers = min(len(jobs), cpus - 1)
     work = motion.head_pos.shape[0] * cfg.video_size[0] * cfg.video_size[1] * len(jobs)
     if cpus >= 4 and workers > 1 and work > PARALLEL_PIXELS:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ..cores import usable_cores
 from ..errors import XperienceError
 from ..features.context import ExtractSettings
 from .discover import EpisodeRef
@@ -96,9 +97,7 @@ class LocalExecutor:
 
     def __init__(self, workers: int | None = None, threads_per_worker: int = 1,
                  start_method: str = "forkserver"):
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
-            (os.cpu_count() or 1)
-        self.workers = int(workers) if workers else cores
+        self.workers = int(workers) if workers else usable_cores()
         if self.workers < 1:
             raise XperienceError(f"{self.workers} workers", key="executor.workers",
                                  expected="a positive number of workers, or null for the cores")

@@ -7,7 +7,6 @@ first differences. Non-finite values become 0 just before the statistics.
 
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..cores import usable_cores
 from ..errors import XperienceError
 
 STAT_NAMES = ("mean", "std", "min", "max", "last_minus_first", "diff_mean", "diff_std")
@@ -130,8 +130,7 @@ _POOL_LOCK = threading.Lock()
 
 def default_threads() -> int:
     """Threads ``window_stats`` uses by default: the usable cores, at most 4."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(4, cores or 1))
+    return min(4, usable_cores())
 
 
 def _chunk_major(x: np.ndarray, a: int, nc: int, step: int, out: np.ndarray) -> np.ndarray:
