@@ -233,9 +233,8 @@ class LabelEmbeddingHead(ClassificationHead):
         weight[:len(old)] = self.class_weight[:len(old)]
         self.class_weight = weight
 
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        super().on_save_checkpoint(checkpoint)
-        checkpoint["xperience"].update(label_space="embedding", text_encoder=self.text_encoder)
+    def run_info(self) -> dict[str, Any]:
+        return {"label_space": "embedding", "text_encoder": self.text_encoder}
 
 
 HEAD_MODULES["label_embedding"] = LabelEmbeddingHead

@@ -179,8 +179,12 @@ class HeadModule(L.LightningModule):
         """Feed ``metrics`` (the test or the validation suite) with one batch."""
         metrics.update(pred, y)
 
+    def run_info(self) -> dict[str, Any]:
+        """What runs record about this head beside its config (metrics.json, the checkpoint)."""
+        return {}
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["xperience"] = {"kind": self.kind, "head": self.head_name}
+        checkpoint["xperience"] = {"kind": self.kind, "head": self.head_name, **self.run_info()}
 
 
 class ClassificationHead(HeadModule):

@@ -112,7 +112,7 @@ def run_evaluation(cfg: DictConfig) -> dict:
         unseen = remap_to_checkpoint(data, hp["class_names"])
     if getattr(module, "open_vocabulary", False):  # new labels become candidates, not errors
         module.set_candidates(data.class_names)
-        data.info.update(label_space="embedding", text_encoder=module.text_encoder)
+    data.info.update(module.run_info())
     if data.kind in ("classification", "binary") and len(data.class_names) != hp["output_dim"]:
         module.metrics = module.build_metrics_for(len(data.class_names))
     dm = TaskDataModule(data, batch_size=len(data.test_idx), full_batch=True)

@@ -87,8 +87,7 @@ def build_module(task: Task, data: TaskData, cfg: DictConfig) -> HeadModule:
         input_dim=data.input_dim, output_dim=data.output_dim, head=head,
         task=task_info, class_names=data.class_names,
         target_shape=list(data.target_shape) if data.target_shape else None)
-    if getattr(module, "open_vocabulary", False):  # recorded in metrics.json
-        data.info.update(label_space="embedding", text_encoder=module.text_encoder)
+    data.info.update(module.run_info())  # recorded in metrics.json
     return module
 
 
