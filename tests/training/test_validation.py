@@ -9,12 +9,11 @@ import json
 import numpy as np
 import pytest
 
-from xperience_suite.runs.evaluation import run_evaluation
 from xperience_suite.runs.training import run_training
 from xperience_suite.tasks import get_task
 from xperience_suite.tasks.base import TaskData
 
-from .conftest import TINY, compose_eval, compose_train
+from .conftest import TINY, compose_train, evaluate_on_episodes
 
 SPLITS = {"episode_0000": "test", "episode_0001": "test", "episode_0005": "val"}
 
@@ -51,9 +50,7 @@ def test_best_validation_checkpoint_scores_the_test_episodes(tmp_path, manifest)
     assert (run / "checkpoints" / "best.ckpt").is_file()
     assert (run / "checkpoints" / "last.ckpt").is_file()
     # the test split was scored with best.ckpt: re-scoring it gives the same numbers
-    ev = run_evaluation(compose_eval(tmp_path / "eval", [
-        f"ckpt_path={run / 'checkpoints' / 'best.ckpt'}", "data=episodes",
-        f"data.root={manifest}", "split=episodes"]))
+    ev = evaluate_on_episodes(run / "checkpoints" / "best.ckpt", manifest, tmp_path / "eval")
     assert ev["num_test"] == trained["num_test"]
     assert ev["metrics"] == pytest.approx(trained["metrics"], nan_ok=True)
     test_ids = {"episode_0000", "episode_0001"}
