@@ -47,7 +47,6 @@ from .module import HEAD_MODULES, ClassificationHead
 from .networks import solve_ridge, zero_linear
 
 DEFAULT_TEMPERATURE = 0.1
-DEFAULT_RIDGE_L2 = 10.0  # conf/head/minimal.yaml's ridge_l2
 MARGIN_GRID = tuple(round(0.025 * k, 3) for k in range(17))  # 0 .. 0.4 in cosine units
 
 
@@ -214,7 +213,7 @@ class LabelEmbeddingHead(ClassificationHead):
         x_mean = (w[:, None] * xs).sum(0) / w.sum()
         root = w.sqrt()[:, None]
         weight = solve_ridge(root * (xs - x_mean), root * (target - t_mean),
-                             float(self.hparams.head.get("ridge_l2", DEFAULT_RIDGE_L2)))
+                             float(self.hparams.head["ridge_l2"]))
         with torch.no_grad():
             layer.weight.copy_(weight.T.to(layer.weight.dtype))
             layer.bias.copy_((t_mean - x_mean @ weight).to(layer.bias.dtype))
