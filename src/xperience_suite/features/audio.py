@@ -5,7 +5,7 @@ rate ``mean(x[1:] * x[:-1] < 0)``; with ``P = |rfft(x * np.hanning(len(x)))|^2``
 ``total = sum(P)``: ``log1p(total / len(x))``, spectral centroid, bandwidth and 85% roll-off (each
 divided by Nyquist), 16 band energies over ``geomspace(50, Nyquist, 17)`` edges (``lo <= f < hi``;
 log1p, then L2-normalised). When ``total <= 1e-12`` the 3 spectral values and 16 bands are 0.
-Frames of equal length are computed together as one matrix.
+Frames of equal length are computed together as one matrix, ``_ROWS`` frames at a time.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from .registry import block
 AUDIO_DIM = 24
 NUM_BANDS = 16
 ROLLOFF = 0.85
+_ROWS = 512  # frames per matrix: temporaries of a few MB, not the whole track's 40 MB
 
 
 def _frames_of_length(samples: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
@@ -49,9 +50,9 @@ def _same_length_features(x: np.ndarray, sample_rate: int) -> np.ndarray:
         edges = np.geomspace(50.0, nyq, NUM_BANDS + 1)
         band_of = np.searchsorted(edges, f, side="right") - 1  # lo <= f < hi, -1/16 = outside
         inside = (band_of >= 0) & (band_of < NUM_BANDS)
-        bands = np.zeros((len(Pk), NUM_BANDS))
-        np.add.at(bands.T, band_of[inside], Pk[:, inside].T)
-        bands = np.log1p(bands)
+        member = np.zeros((len(f), NUM_BANDS))  # (bins, 16) one-hot: bin -> its band
+        member[np.nonzero(inside)[0], band_of[inside]] = 1.0
+        bands = np.log1p(Pk @ member)
         norm = np.linalg.norm(bands, axis=1, keepdims=True)
         bands = np.divide(bands, norm, out=np.zeros_like(bands), where=norm > 0)
         out[ok, 5] = centroid[:, 0] / nyq
@@ -64,16 +65,20 @@ def _same_length_features(x: np.ndarray, sample_rate: int) -> np.ndarray:
 def audio_frame_features(samples: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                          sample_rate: int) -> np.ndarray:
     """``samples (S,)`` mono, frame bounds ``(N,)`` ``[start, end)`` -> ``(N, 24)`` float32."""
-    samples = np.nan_to_num(np.asarray(samples, dtype=np.float64))
+    samples = np.asarray(samples)
+    if samples.dtype not in (np.float32, np.float64):
+        samples = samples.astype(np.float64)
     starts = np.asarray(starts, dtype=np.int64)
     lengths = np.maximum(np.asarray(ends, dtype=np.int64) - starts, 0)
     out = np.zeros((len(starts), AUDIO_DIM), dtype=np.float32)
     for length in np.unique(lengths):
         if length == 0:
             continue
-        rows = np.nonzero(lengths == length)[0]
-        x = _frames_of_length(samples, starts[rows], int(length))
-        out[rows] = _same_length_features(x, sample_rate)
+        rows_all = np.nonzero(lengths == length)[0]
+        for i in range(0, len(rows_all), _ROWS):
+            rows = rows_all[i:i + _ROWS]
+            x = _frames_of_length(samples, starts[rows], int(length)).astype(np.float64)
+            out[rows] = _same_length_features(np.nan_to_num(x, copy=False), sample_rate)
     return out
 
 

@@ -29,10 +29,15 @@ def _valid_stats(depth: np.ndarray) -> np.ndarray:
     has = k > 0
     kk = np.maximum(k, 1)
     every = bool(valid.all())  # the usual case: no masking needed
-    vals = depth.astype(np.float64) if every else np.where(valid, depth, 0.0).astype(np.float64)
+    vals = depth.astype(np.float64)
+    if not every:
+        invalid = ~valid
+        vals[invalid] = 0.0
     mean = vals.sum(axis=1) / kk
-    sq = (vals - mean[:, None]) ** 2
-    var = (sq if every else np.where(valid, sq, 0.0)).sum(axis=1) / kk
+    vals -= mean[:, None]  # deviations, in place
+    if not every:
+        vals[invalid] = 0.0
+    var = np.einsum("ij,ij->i", vals, vals) / kk
     ordered = np.sort(depth if every else np.where(valid, depth, np.inf), axis=1)  # valid first
     out = np.zeros((n, 8), dtype=np.float64)
     out[:, 0] = mean
@@ -84,9 +89,15 @@ def depth_frame_features(depth: np.ndarray, confidence: np.ndarray | None,
         c = confidence.astype(np.float64).reshape(n, H * W)
         if confidence.dtype.kind == "f":
             c = np.nan_to_num(c)
-        c = np.where(c.max(axis=1, keepdims=True) > 1.0, c / 255.0, c)
-        out[:, 72:76] = np.stack([c.mean(1), c.std(1), c.min(1), c.max(1)], axis=1)
-        out[:, 76:140] = area_resize(c.reshape(n, H, W), (8, 8)).reshape(n, 64)
+        high = c.max(axis=1)
+        scale = np.where(high > 1.0, 1.0 / 255.0, 1.0)  # per frame: 0..255 maps to [0, 1]
+        mean = c.sum(axis=1) / (H * W)
+        if confidence.dtype.kind in "ui":  # integer sums are exact: no cancellation
+            std = np.sqrt(np.maximum(np.einsum("ij,ij->i", c, c) / (H * W) - mean * mean, 0.0))
+        else:
+            std = c.std(axis=1)
+        out[:, 72:76] = np.stack([mean, std, c.min(axis=1), high], axis=1) * scale[:, None]
+        out[:, 76:140] = area_resize(c.reshape(n, H, W), (8, 8)).reshape(n, 64) * scale[:, None]
     return out
 
 

@@ -23,6 +23,7 @@ from ..errors import XperienceError
 from ..windows.slicing import window_starts
 from ..windows.stats import ragged_window_stats, sample_ranges, window_stats_many
 from ..windows.window_set import BlockSpan, FrameTargets, WindowSet
+from .allocator import keep_freed_memory
 from .kernel_threads import kernel_threads
 from .cache import FeatureCache, cache_key
 from .context import BlockContext, ExtractSettings, log
@@ -83,7 +84,9 @@ def compute_block_values(ctx: BlockContext, blocks: list[BlockDef],
     started before anything else so each video decodes on its own core, free of the GIL; the
     other blocks (depth, audio, raw log-mel, the light ones) run meanwhile in a thread pool of
     the parent, so they overlap the decoding instead of following it. numpy's BLAS and torch
-    run single-threaded meanwhile (``kernel_threads``)."""
+    run single-threaded meanwhile (``kernel_threads``), and freed temporaries stay with the
+    process for reuse (``keep_freed_memory``, before the workers fork so they inherit it)."""
+    keep_freed_memory()
     with kernel_threads(1):  # small kernels on busy cores: more threads would only spin
         return _compute(ctx, blocks, progress)
 

@@ -29,7 +29,7 @@ N_MELS = 64
 F_MIN = 40.0
 MEL_STATS = 9
 LOGMEL_DIM = N_MELS * MEL_STATS + 12
-_BATCH = 128
+_BATCH = 32  # windows per STFT batch: ~15 MB of temporaries, not 60
 _QUANTILES = torch.tensor([0.1, 0.5, 0.9])
 
 
