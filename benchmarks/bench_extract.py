@@ -16,7 +16,7 @@ extraction more than the one-core baselines, so read ratios together with the lo
 builds a new multi-threaded swscale context for every frame: about 1.5x slower, so not a bound).
 ``--pools`` also times the six video blocks in a thread pool vs a process pool.
 
-Run: ``python benchmarks/bench_extract.py [--episode DIR] [--repeats 3] [--pools]``.
+Run: ``python benchmarks/bench_extract.py [--episode DIR] [--repeats 5] [--pools]``.
 """
 
 from __future__ import annotations
@@ -210,7 +210,7 @@ def bench_stats(cold, values: dict, T: int, repeats: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episode", help="episode folder (default: the full-size sample)")
-    parser.add_argument("--repeats", type=int, default=3,
+    parser.add_argument("--repeats", type=int, default=5,
                         help="interleaved repeats of bound and cold extraction (medians)")
     parser.add_argument("--stats-repeats", type=int, default=5,
                         help="interleaved repeats of the window statistics timings")
