@@ -14,16 +14,12 @@ import numpy as np
 
 from .context import BlockContext
 from .registry import block
+from .sample_rows import equal_length_rows
 
 AUDIO_DIM = 24
 NUM_BANDS = 16
 ROLLOFF = 0.85
 _ROWS = 512  # frames per matrix: temporaries of a few MB, not the whole track's 40 MB
-
-
-def _frames_of_length(samples: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
-    """``(n, length)`` rows ``samples[s:s + length]`` gathered at once."""
-    return samples[starts[:, None] + np.arange(length)[None, :]]
 
 
 def _same_length_features(x: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -71,14 +67,9 @@ def audio_frame_features(samples: np.ndarray, starts: np.ndarray, ends: np.ndarr
     starts = np.asarray(starts, dtype=np.int64)
     lengths = np.maximum(np.asarray(ends, dtype=np.int64) - starts, 0)
     out = np.zeros((len(starts), AUDIO_DIM), dtype=np.float32)
-    for length in np.unique(lengths):
-        if length == 0:
-            continue
-        rows_all = np.nonzero(lengths == length)[0]
-        for i in range(0, len(rows_all), _ROWS):
-            rows = rows_all[i:i + _ROWS]
-            x = _frames_of_length(samples, starts[rows], int(length)).astype(np.float64)
-            out[rows] = _same_length_features(np.nan_to_num(x, copy=False), sample_rate)
+    for rows, x in equal_length_rows(samples, starts, lengths, _ROWS):
+        x = np.nan_to_num(x.astype(np.float64), copy=False)
+        out[rows] = _same_length_features(x, sample_rate)
     return out
 
 

@@ -22,6 +22,7 @@ import torchaudio
 
 from .context import BlockContext
 from .registry import block
+from .sample_rows import equal_length_rows
 
 N_FFT = 512
 HOP = 160
@@ -138,14 +139,8 @@ def logmel_window_features(samples: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     lengths = hi - lo
     out = np.zeros((len(lo), LOGMEL_DIM), dtype=np.float32)
     out[:, N_MELS * MEL_STATS:] = _waveform_stats(samples, lo, hi, sample_rate)
-    for length in np.unique(lengths):
-        if length == 0:
-            continue
-        rows_all = np.nonzero(lengths == length)[0]
-        for i in range(0, len(rows_all), _BATCH):
-            rows = rows_all[i:i + _BATCH]
-            x = samples[lo[rows][:, None] + np.arange(int(length))[None, :]]
-            out[rows, :N_MELS * MEL_STATS] = _mel_stats(torch.from_numpy(x), sample_rate)
+    for rows, x in equal_length_rows(samples, lo, lengths, _BATCH):
+        out[rows, :N_MELS * MEL_STATS] = _mel_stats(torch.from_numpy(x), sample_rate)
     return out
 
 
