@@ -183,3 +183,23 @@ def test_calibration_values_sorted_numeric_only():
     # cam0: T_c_b, dist, model (bytes skipped) -> sorted keys: T_c_b, dist, model
     np.testing.assert_allclose(got, want)
     assert got.size == 16 + 2 + 9 + 1
+
+
+def test_batched_video_and_audio_rows_equal_one_at_a_time():
+    """Frames are computed in chunks (video: 64 frames share one bincount; audio: up to 512
+    equal-length frames share one matrix): every row equals the same frame computed alone."""
+    frames = RNG.integers(0, 256, size=(130, 32, 32, 3), dtype=np.uint8)
+    together = video_frame_features(frames)
+    alone = np.concatenate([video_frame_features(frames[i:i + 1]) for i in range(len(frames))])
+    np.testing.assert_array_equal(together, alone)
+
+    sr = 16000
+    x = (0.2 * RNG.normal(size=1100 * 801)).astype(np.float32)
+    lengths = np.where(np.arange(1100) % 3 == 0, 801, 800)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    ends = starts + lengths
+    together = audio_frame_features(x, starts, ends, sr)
+    for i in (0, 1, 511, 512, 513, 1023, 1099):
+        np.testing.assert_allclose(together[i], audio_frame_features(x, starts[i:i + 1],
+                                                                     ends[i:i + 1], sr)[0],
+                                   rtol=1e-6, atol=1e-7)
