@@ -21,7 +21,7 @@ import threading
 
 M_TRIM_THRESHOLD = -1  # glibc's malloc.h parameter numbers
 M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD = 64 << 20  # allocations below this come from the heap, not their own mmap
+MMAP_THRESHOLD = 32 << 20  # below it from the heap, not an own mmap (glibc's 64-bit maximum)
 TRIM_THRESHOLD = 512 << 20  # freed heap memory kept for reuse before any goes back
 
 _LOCK = threading.Lock()
@@ -50,7 +50,7 @@ def keep_freed_memory() -> bool:
     with _LOCK:
         if not _APPLIED:
             mallopt = _glibc_mallopt()
-            _APPLIED.append(mallopt is not None
-                            and mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
-                            and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1)
+            taken = [mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1,
+                     mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1] if mallopt else [False]
+            _APPLIED.append(all(taken))
         return _APPLIED[0]
