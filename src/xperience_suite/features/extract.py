@@ -1,9 +1,9 @@
 """``extract_window_set``: an ``Episode`` -> its ``WindowSet`` (18 contract blocks + raw log-mel).
 
 Per-block values (per-frame signals, IMU samples, static vectors, raw log-mel windows) are computed
-in parallel (the video decodes in worker processes, the rest in a thread pool meanwhile), cached
-per episode, then reduced to window statistics for all windows at once, straight into the
-feature matrix. A missing modality gives a zero-filled block marked unavailable; no block ever
+in parallel (the video decodes in worker processes, the rest in a thread pool meanwhile), then
+reduced to window statistics for all windows at once, straight into the feature matrix, while a
+thread writes them to the per-episode cache. A missing modality gives a zero-filled block marked unavailable; no block ever
 moves.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 
@@ -167,6 +168,20 @@ def reduce_block(defn: BlockDef, value, starts: np.ndarray, ends: np.ndarray,
     return feats
 
 
+def _start_save(cache: FeatureCache, path, values: dict, meta: dict) -> threading.Thread:
+    """Write the cache entry on a thread while the window statistics are computed (joined
+    before extraction returns); an unwritable cache only costs time: a warning."""
+    def save() -> None:
+        try:
+            cache.save(path, values, meta)
+        except (OSError, XperienceError) as err:
+            log.warning("feature cache not written: %s", err)
+
+    thread = threading.Thread(target=save, name="feature-cache-save")
+    thread.start()
+    return thread
+
+
 def frame_targets(episode: Episode) -> FrameTargets:
     """Frame-level annotation tasks derive their targets from (``""`` = unlabeled)."""
     N = episode.num_frames
@@ -204,13 +219,12 @@ def extract_window_set(episode: Episode, settings: ExtractSettings = ExtractSett
             values = {b.name: stored.get(b.name) for b in blocks}
             ctx.notes.extend(meta.get("notes", []))
     cached = values is not None
+    saving = None
     if values is None:
         values = compute_block_values(ctx, blocks, progress)
         if cache is not None:
-            try:
-                cache.save(path, values, {"episode_id": episode.episode_id, "notes": ctx.notes})
-            except (OSError, XperienceError) as err:  # an unwritable cache only costs time
-                log.warning("feature cache not written: %s", err)
+            saving = _start_save(cache, path, values, {"episode_id": episode.episode_id,
+                                                       "notes": list(ctx.notes)})
 
     W = len(starts)
     dims = []
@@ -233,6 +247,8 @@ def extract_window_set(episode: Episode, settings: ExtractSettings = ExtractSett
         spans.append(BlockSpan(defn.name, col, col + dim, value is not None))
         col += dim
     reduce_frame_blocks(frame_blocks, starts, T, N, threads=threads)
+    if saving is not None:
+        saving.join()
     log.info("%s: %d windows x %d features in %.2fs (%s)", episode.episode_id, W, X.shape[1],
              time.perf_counter() - t0, "cache" if cached else "computed")
     return WindowSet(episode_id=episode.episode_id, X=X, blocks=spans, starts=starts, ends=ends,
