@@ -3,8 +3,8 @@
 Per-block values (per-frame signals, IMU samples, static vectors, raw log-mel windows) are computed
 in parallel (the video decodes in worker processes, the rest in a thread pool meanwhile), then
 reduced to window statistics for all windows at once, straight into the feature matrix, while a
-thread writes them to the per-episode cache. A missing modality gives a zero-filled block marked unavailable; no block ever
-moves.
+thread writes them to the per-episode cache. A missing modality gives a zero-filled block marked
+unavailable; no block ever moves.
 """
 
 from __future__ import annotations

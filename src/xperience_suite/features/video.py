@@ -8,7 +8,7 @@ of the 32x32 luma (4).
 
 from __future__ import annotations
 
-from functools import partial
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -40,15 +40,15 @@ _TO_BINS = np.eye(HIST_BINS)[U8_BINS]  # (256, 8) one-hot: 8-bit value -> histog
 _GRAY = LUMA_601 / 255.0  # uint8 RGB -> luma in [0, 1]
 
 
+@lru_cache(maxsize=8)
 def _code_table(frames: int, pixels: int) -> np.ndarray:
     """``(frames, pixels * 3)`` uint16 offsets ``768 * frame + 256 * channel``: added to the
     uint8 values of a chunk of frames they give each value's bin of one ``np.bincount`` in a single
-    contiguous pass (``frames * 768 <= 65536``)."""
-    return (768 * np.arange(frames)[:, None] +
-            np.tile(256 * np.arange(3), pixels)[None, :]).astype(np.uint16)
-
-
-_CODES = _code_table(_CHUNK, 32 * 32)
+    contiguous pass (``frames <= _CHUNK``, so every code fits uint16)."""
+    table = (768 * np.arange(frames)[:, None] +
+             np.tile(256 * np.arange(3), pixels)[None, :]).astype(np.uint16)
+    table.setflags(write=False)
+    return table
 
 
 def _abs_gradient_stats(interior: np.ndarray, first: np.ndarray, last: np.ndarray,
@@ -70,8 +70,7 @@ def _features_chunk(frames: np.ndarray) -> np.ndarray:
     """Channel statistics and histograms come from exact 256-level counts per channel."""
     n, h, w, _ = frames.shape
     pixels = float(h * w)
-    table = _CODES[:n] if (h, w) == (32, 32) and n <= _CHUNK else _code_table(n, h * w)
-    codes = frames.reshape(n, h * w * 3) + table
+    codes = frames.reshape(n, h * w * 3) + _code_table(n, h * w)
     counts = np.bincount(codes.reshape(-1), minlength=n * 768).reshape(n, 3, 256) / pixels
     mean = counts @ _LEVELS
     std = np.sqrt(np.maximum(counts @ (_LEVELS * _LEVELS) - mean * mean, 0.0))
