@@ -15,6 +15,9 @@ extraction more than the one-core baselines, so read ratios together with the lo
 ``--legacy-bound`` also times the bound as first written (``frame.reformat`` per frame, which
 builds a new multi-threaded swscale context for every frame: about 1.5x slower, so not a bound).
 ``--pools`` also times the six video blocks in a thread pool vs a process pool.
+``--blocks`` also prints the CPU seconds of every block alone on one thread (as extraction runs
+them: ``kernel_threads(1)``, ``keep_freed_memory``), the AAC decode and each video's decode and
+features apart: what a cold extraction spends beside the decodes.
 
 Run: ``python benchmarks/bench_extract.py [--episode DIR] [--repeats 5] [--pools]``.
 """
@@ -34,10 +37,15 @@ import av
 import numpy as np
 
 from xperience_suite.episode import VIDEO_NAMES, decode_video, load_episode
+from xperience_suite.features.allocator import keep_freed_memory
 from xperience_suite.features.cache import FeatureCache, cache_key
-from xperience_suite.features.extract import ExtractSettings, extract_window_set
+from xperience_suite.features.context import BlockContext
+from xperience_suite.features.extract import (ExtractSettings, extract_window_set,
+                                              extraction_blocks)
+from xperience_suite.features.kernel_threads import kernel_threads
 from xperience_suite.features.registry import all_blocks
-from xperience_suite.features.video import video_file_features
+from xperience_suite.features.video import video_file_features, video_frame_features
+from xperience_suite.windows.slicing import window_starts
 from xperience_suite.windows.stats import default_threads, window_stats_many
 
 
@@ -113,6 +121,30 @@ def compare_pools(paths: list[Path], workers: int) -> None:
             list(ex.map(video_file_features, [str(p) for p in paths], [32] * len(paths)))
         print(f"six video blocks, {workers} {name:9s}: {time.perf_counter() - t0:7.2f} s  "
               f"({load()})")
+
+
+def bench_blocks(episode, paths: list[Path], settings: ExtractSettings) -> None:
+    """CPU seconds (``time.process_time``) of each block computed alone on this thread."""
+    keep_freed_memory()
+    starts = window_starts(episode.num_frames, settings.window_frames, settings.window_stride)
+    ctx = BlockContext(episode, settings, starts, starts + settings.window_frames)
+    print("CPU seconds per block, one thread:")
+    with kernel_threads(1):
+        c0 = time.process_time()
+        ctx.audio()
+        print(f"  {'AAC decode + resampling':34s} {time.process_time() - c0:6.3f}")
+        for defn in extraction_blocks(settings):
+            if defn.offload is None:
+                c0 = time.process_time()
+                defn.compute(ctx)
+                print(f"  {defn.name:34s} {time.process_time() - c0:6.3f}")
+        for path in paths:
+            c0 = time.process_time()
+            frames = decode_video(path, size=(settings.video_size,) * 2, threads=1)
+            c1 = time.process_time()
+            video_frame_features(frames)
+            print(f"  {path.name:34s} decode {c1 - c0:6.3f}  features "
+                  f"{time.process_time() - c1:6.3f}")
 
 
 def _median(values: list[float]) -> float:
@@ -219,6 +251,8 @@ def main() -> None:
     parser.add_argument("--legacy-bound", action="store_true",
                         help="also time the bound as first written (per-frame reformat)")
     parser.add_argument("--pools", action="store_true", help="also compare thread/process pools")
+    parser.add_argument("--blocks", action="store_true",
+                        help="also time every block alone on one thread (CPU seconds)")
     parser.add_argument("--workers", type=int, default=0, help="extraction workers (0 = auto)")
     args = parser.parse_args()
     if args.episode:
@@ -233,6 +267,8 @@ def main() -> None:
     print(f"episode {root}: {episode.num_frames} frames, {len(paths)} videos; {load()}")
     if args.pools:
         compare_pools(paths, 3)
+    if args.blocks:
+        bench_blocks(episode, paths, settings)
     cold, values = bench_cold(episode, root, paths, settings, max(1, args.repeats),
                               args.legacy_bound)
     bench_stats(cold, values, settings.window_frames, max(1, args.stats_repeats))
