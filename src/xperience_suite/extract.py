@@ -14,6 +14,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from .config_tree import config_dir
 from .errors import XperienceError
 from .features.context import ExtractSettings
 from .runs.cli import guarded
@@ -59,7 +60,7 @@ def run(cfg: DictConfig) -> dict:
     return summary
 
 
-@hydra.main(config_path="../../conf", config_name="extract", version_base="1.3")
+@hydra.main(config_path=config_dir(), config_name="extract", version_base="1.3")
 def main(cfg: DictConfig):
     guarded(run, cfg)
 

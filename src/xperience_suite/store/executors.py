@@ -150,7 +150,7 @@ class RayExecutor:
             import ray
         except ImportError:
             raise XperienceError("the ray package is not installed", key="executor=ray",
-                                 expected="pip install 'ray>=2.9', or executor=local") from None
+                                 expected="the ray extra (pip install -e '.[ray]'), or executor=local") from None
         if ray.is_initialized():
             return ray, False
         options = dict(include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
