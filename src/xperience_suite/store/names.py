@@ -47,7 +47,7 @@ def check_episode_ids(refs, source: str | Path | None = None) -> None:
         folder = safe_name(r.episode_id).casefold()
         other = seen.setdefault(folder, r)
         if other is not r:
-            what = "listed twice" if other.episode_id == r.episode_id else \
+            what = f"'{r.episode_id}' listed twice" if other.episode_id == r.episode_id else \
                 f"'{other.episode_id}' and '{r.episode_id}' name the same shard folder"
             raise XperienceError(f"episode id {what}: {other.path} and {r.path}", file=source,
                                  key=r.episode_id,
