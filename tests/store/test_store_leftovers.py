@@ -65,7 +65,7 @@ def test_workers_end_with_a_killed_driver(episode_root, tmp_path):
     assert _shards(store) == at_kill  # nobody finished queued or started episodes
 
 
-def test_files_get_the_umask_and_dead_runs_temp_folders_are_swept_live_ones_kept(episode_root, tmp_path):
+def test_files_get_the_umask_and_dead_runs_temp_folders_are_swept(episode_root, tmp_path):
     store = tmp_path / "store"
     refs = [r for r in discover_episodes(episode_root) if r.episode_id == "ep_a"]
     old = os.umask(0o002)  # a group-shared store

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import shutil
 import time
@@ -38,8 +37,6 @@ from ..io import OLD_PREFIX, file_digest, sweep_temporaries, temp_path
 from .discover import ANNOTATION, EpisodeRef
 from .layout import StoreLayout, fit_window_set, store_layout
 from .names import safe_name
-
-log = logging.getLogger("xperience_suite.store")
 
 WINDOWS = "windows.npy"
 META = "meta.json"
