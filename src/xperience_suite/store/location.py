@@ -17,13 +17,13 @@ from .names import LAYOUT, safe_name
 
 def default_store_dir(cache_dir: str | Path | None = None, data_root: str | Path | None = None,
                       manifest: str | Path | None = None) -> Path:
-    """``<cache_dir | $XPERIENCE_SUITE_CACHE | ~/.cache/xperience_suite>/store/<name>-<hash>``:
+    """``<cache_dir | $XPERIENCE_SUITE_CACHE | ~/.cache/xperience_suite>/stores/<name>-<hash>``:
     one store per data root (``<name>`` its folder name, ``<hash>`` a short hash of its resolved
     path and of ``manifest``), so two data roots with the same episode ids never share shards.
-    Without a data root: ``.../store``."""
-    base = default_cache_dir(cache_dir).parent / "store"
+    Without a data root: ``.../store`` (the single default store of format 1)."""
     if data_root is None:
-        return base
+        return default_cache_dir(cache_dir).parent / "store"
+    base = default_cache_dir(cache_dir).parent / "stores"
     root = Path(str(data_root)).expanduser().resolve()
     text = f"{root}\n{manifest or ''}"
     digest = hashlib.blake2b(text.encode(), digest_size=5).hexdigest()
