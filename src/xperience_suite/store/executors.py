@@ -30,7 +30,7 @@ from typing import Callable, Iterator
 from ..cores import usable_cores
 from ..errors import XperienceError
 from ..features.context import ExtractSettings
-from ..io import atomic_write_json
+from ..io import atomic_write_json, user_umask
 from .discover import EpisodeRef
 from .layout import store_layout
 from .location import check_store_location
@@ -58,9 +58,16 @@ def _limit_threads(threads: int) -> None:
     _THREADS_SET = True
 
 
+def _init_worker(pid: int, umask: int) -> None:
+    """Pool initializer: the driver's umask (a forkserver keeps the one it started with), and
+    ``_exit_with(pid)``."""
+    os.umask(umask)
+    _exit_with(pid)
+
+
 def _exit_with(pid: int) -> None:
-    """Pool initializer: end this worker (``os._exit``) as soon as process ``pid`` is gone; its
-    half-written shard is a ``.tmp-`` folder the next run sweeps."""
+    """End this worker (``os._exit``) as soon as process ``pid`` is gone; its half-written shard
+    is a ``.tmp-`` folder the next run sweeps."""
     def wait_pidfd(fd: int) -> None:
         select.select([fd], [], [])
         os._exit(1)
@@ -150,8 +157,8 @@ class LocalExecutor:
         if self.start_method == "forkserver":
             ctx.set_forkserver_preload(_PRELOAD)
         with ProcessPoolExecutor(max_workers=min(self.workers, max(1, len(jobs))),
-                                 mp_context=ctx, initializer=_exit_with,
-                                 initargs=(os.getpid(),)) as pool:
+                                 mp_context=ctx, initializer=_init_worker,
+                                 initargs=(os.getpid(), user_umask())) as pool:
             with _worker_env(self.threads):  # the processes start on the first submit
                 futures = {pool.submit(fn, ref, *args): ref for ref, args in jobs}
             for fut in as_completed(futures):
