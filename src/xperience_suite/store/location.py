@@ -44,10 +44,11 @@ def check_store_location(store: str | Path, episode_folders, data_root=None) -> 
     """Refuse a store that overlaps ``data_root`` (equal, or containing it) or any episode folder
     (equal, inside, or containing it), and an existing folder with files that is not a store."""
     store = Path(store).expanduser().resolve()
-    checks = [(Path(f).expanduser().resolve(), "episode folder") for f in episode_folders]
+    checks = []
     if data_root is not None:
         root = Path(str(data_root)).expanduser().resolve()
         checks.append((root if root.is_dir() else root.parent, "data root"))
+    checks += [(Path(f).expanduser().resolve(), "episode folder") for f in episode_folders]
     for folder, what in checks:
         relation = _overlap(store, folder)
         if relation is None or (what == "data root" and relation == "lies inside"):
