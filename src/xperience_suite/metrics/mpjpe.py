@@ -64,6 +64,9 @@ class MPJPE(Metric):
         if self.final_frame:
             preds, target = preds[:, -1:], target[:, -1:]
         if self.joints is not None:
+            if max(self.joints) >= preds.shape[2]:
+                raise XperienceError("joint selection outside the trajectories", key="joints",
+                                     expected=f"ids below {preds.shape[2]}, got {self.joints}")
             preds, target = preds[:, :, self.joints], target[:, :, self.joints]
         finite = (torch.isfinite(preds) & torch.isfinite(target)).all(dim=-1)
         error = torch.linalg.vector_norm((preds - target).to(torch.float64), dim=-1)

@@ -28,8 +28,9 @@ kind:
   study's R^2 around each column's test mean, pooled), r2_grandmean (around the mean of all
   values, the former definition), mse, mae, masked_values.
 - ``trajectory`` (``num_frames`` for flat rows): ``(B, F, J, 3)`` or ``(B, F * J * 3)``:
-  mpjpe (primary, lower is better), final_mpjpe, wrist_ade and wrist_fde (joints 0 and 21, the
-  two wrists in MANO order), and the regression numbers over the values.
+  mpjpe (primary, lower is better), final_mpjpe, wrist_ade and wrist_fde (``wrists``: joints
+  0 and 21 by default, the two wrists of the (42, 3) two-hand layout in MANO order; ``None``
+  for other layouts), and the regression numbers over the values.
 - ``retrieval`` (``top_k=(1, 5, 10)``): ``update(query (B, d), gallery (B, d), group=(B,),
   views={"zscored": (query, gallery)})``, the positive of query i being gallery row i: mrr
   (primary), top1, top5, top10 in the space given (the raw target space), and the same with
@@ -182,17 +183,20 @@ def _regression(primary: str = "r2") -> SuiteSpec:
     return SuiteSpec(metrics, _check_primary("regression", primary, names), names)
 
 
-def _trajectory(num_frames: int | None = None, primary: str = "mpjpe") -> SuiteSpec:
-    names = ("mpjpe", "final_mpjpe", "wrist_ade", "wrist_fde", "r2", "r2_grandmean", "mse", "mae",
-             "masked_values")
-    metrics = MetricCollection({
+def _trajectory(num_frames: int | None = None, primary: str = "mpjpe",
+                wrists: Sequence[int] | None = WRISTS) -> SuiteSpec:
+    names = ("mpjpe", "final_mpjpe", *(("wrist_ade", "wrist_fde") if wrists else ()),
+             "r2", "r2_grandmean", "mse", "mae", "masked_values")
+    metrics = {
         "mpjpe": MPJPE(num_frames=num_frames),
         "final_mpjpe": MPJPE(final_frame=True, num_frames=num_frames),
-        "wrist_ade": MPJPE(num_frames=num_frames, joints=WRISTS),
-        "wrist_fde": MPJPE(final_frame=True, num_frames=num_frames, joints=WRISTS),
         "regression": MaskedRegressionMetrics(),
-    }, compute_groups=False)
-    return SuiteSpec(metrics, _check_primary("trajectory", primary, names), names)
+    }
+    if wrists:
+        metrics["wrist_ade"] = MPJPE(num_frames=num_frames, joints=wrists)
+        metrics["wrist_fde"] = MPJPE(final_frame=True, num_frames=num_frames, joints=wrists)
+    return SuiteSpec(MetricCollection(metrics, compute_groups=False),
+                     _check_primary("trajectory", primary, names), names)
 
 
 def _retrieval(primary: str = "mrr", top_k: Sequence[int] = (1, 5, 10)) -> SuiteSpec:
