@@ -255,3 +255,29 @@ def test_windows_expand_to_nearest_centre_frames():
     assert frames[:12].tolist() == [1] * 12  # frame 11 is 2 from 9 and 3 from 14
     assert frames[12:25].tolist() == [2] * 13 and frames[25:40].tolist() == [-1] * 15
     assert frames[40:].tolist() == [3] * 20
+
+
+def test_timeline_segment_scores_are_per_episode_then_pooled():
+    from xperience_suite.tasks.base import TaskData
+
+    def part(labels):
+        n = len(labels)
+        d = TaskData(task="timeline_action", kind="classification", x=np.zeros((n, 1)),
+                     y=np.asarray(labels), train_idx=np.arange(0), test_idx=np.arange(n),
+                     sample_ids=[""] * n, input_blocks=[], class_names=["a", "b"])
+        d.extra["sample_spans"] = np.stack([np.arange(n) * 5, np.arange(n) * 5 + 20], axis=1)
+        return d
+
+    task = get_task("timeline_action")
+    a, b = part([0, 0, 1, 1]), part([1, 1, 0, 0])
+    joined = part([0, 0, 1, 1, 1, 1, 0, 0])
+    task.join_episode_extras(joined, [a, b])
+    pred = np.array([0, 0, 1, 1, 1, 1, 1, 0])  # episode b's second segment starts late
+    scores = task.extra_metrics(joined, pred)
+    # both episodes alone, through the metric, with the frames their windows cover
+    metric = SegmentScores()
+    for d, p in ((a, pred[:4]), (b, pred[4:])):
+        spans = d.extra["sample_spans"]
+        metric.update(window_frame_labels(spans, p), window_frame_labels(spans, d.y))
+    assert scores == pytest.approx({k: float(v) for k, v in metric.compute().items()})
+    assert scores["edit"] == 100.0 and scores["f1@50"] == 100.0 and scores["mof"] < 100.0
