@@ -11,8 +11,8 @@ kind:
   classes with test support (the study's definition; ``SupportedClassScores``);
   macro_f1_union averages the classes present in target or prediction (torchmetrics'
   ``average="macro"``). ``num_classes=1`` is scored as 2 classes; the empty class has no
-  support, so an all-correct single-class test scores 1.0. With ``scores=(B, C)`` also
-  top5_recall (class-mean top-5 recall, EPIC-KITCHENS' anticipation metric).
+  support, so an all-correct single-class test scores 1.0. With ``scores=(B, C)`` and more than
+  5 classes also top5_recall (class-mean top-5 recall, EPIC-KITCHENS' anticipation metric).
   With ``target_seen=(B,) bool`` (true class seen in training) also seen_accuracy,
   seen_macro_f1, unseen_accuracy, unseen_macro_f1 (``SeenUnseenClassification``; a subset
   without samples is left out).
@@ -61,6 +61,7 @@ from xperience_suite.metrics.seen_unseen import SeenUnseenClassification
 
 LOWER_IS_BETTER = frozenset({"mse", "mae", "mpjpe", "final_mpjpe", "wrist_ade", "wrist_fde",
                              "masked_values"})
+TOP_K = 5  # class-mean top-k recall of the classification suite
 WRISTS = (0, 21)  # joint ids of the left and right wrist in the (42, 3) two-hand layout
 
 
@@ -119,13 +120,17 @@ def _classification(num_classes: int, primary: str = "macro_f1") -> SuiteSpec:
         raise XperienceError("classification needs at least one class", key="num_classes",
                              expected=f">= 1, got {num_classes}")
     scored = max(2, num_classes)
-    names = ("macro_f1", "accuracy", "balanced_accuracy", "macro_f1_union", "top5_recall")
-    metrics = MetricCollection({
+    top_k = scored > TOP_K  # with <= 5 classes every true class is in the top 5
+    names = ("macro_f1", "accuracy", "balanced_accuracy", "macro_f1_union",
+             *((f"top{TOP_K}_recall",) if top_k else ()))
+    metrics = {
         "supported": SupportedClassScores(num_classes=scored),
         "accuracy": MulticlassAccuracy(num_classes=scored, average="micro"),
-        "top5": ClassMeanTopKRecall(num_classes=scored, k=5),
         "seen_unseen": SeenUnseenClassification(num_classes=scored),
-    }, compute_groups=False)
+    }
+    if top_k:
+        metrics["top_k"] = ClassMeanTopKRecall(num_classes=scored, k=TOP_K)
+    metrics = MetricCollection(metrics, compute_groups=False)
     return SuiteSpec(metrics, _check_primary("classification", primary, names), names,
                      partial(_class_indices, num_classes=num_classes))
 
