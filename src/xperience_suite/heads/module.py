@@ -220,15 +220,19 @@ class ClassificationHead(HeadModule):
         return (y < len(seen)) & seen[y.clamp(0, len(seen) - 1)]
 
     def update_metrics(self, metrics, out, pred, y, group=None):
-        """Also feeds the seen/unseen-class split of the suite (``target_seen``)."""
-        metrics.update(pred, y, target_seen=self.target_seen(y))
+        """Also feeds the seen/unseen-class split of the suite (``target_seen``) and the
+        class scores the top-k recall ranks (``scores``)."""
+        metrics.update(pred, y, target_seen=self.target_seen(y), scores=self.ranking_scores(out))
+
+    def ranking_scores(self, out: torch.Tensor) -> torch.Tensor:
+        """``(B, C)`` class scores as ``decode`` ranks them: classes with no training sample
+        get -inf (like scikit-learn, such a class is never predicted)."""
+        seen = self.class_weight > 0
+        return out.masked_fill(~seen, float("-inf")) if seen.any() else out
 
     def decode(self, out):
-        """Most probable class among those seen in training (like scikit-learn, a class with no
-        training sample is never predicted)."""
-        seen = self.class_weight > 0
-        prob = out.masked_fill(~seen, float("-inf")).softmax(-1) if seen.any() else out.softmax(-1)
-        conf, pred = prob.max(-1)
+        """Most probable class among those seen in training."""
+        conf, pred = self.ranking_scores(out).softmax(-1).max(-1)
         return pred, conf
 
 
@@ -334,7 +338,9 @@ class TrajectoryHead(RegressionHead):
 
 
 class RetrievalHead(RegressionHead):
-    """Projection into a target block; ranked by cosine in the z-scored target space."""
+    """Projection into a target block; ranked by cosine in the raw target space (the
+    prediction mapped back from z-scores, as the study ranks), and also in the z-scored space
+    (``*_zscored`` keys). A non-finite true value counts as its train mean (0 when z-scored)."""
 
     kind = "retrieval"
 
@@ -342,11 +348,12 @@ class RetrievalHead(RegressionHead):
         return build_metric_suite(self.kind, primary=self.hparams.task["primary_metric"])
 
     def update_metrics(self, metrics, out, pred, y, group=None):
-        truth = torch.nan_to_num(self.scale_y(y))
+        truth_z = torch.nan_to_num(self.scale_y(y), nan=0.0, posinf=0.0, neginf=0.0)
+        truth = torch.where(torch.isfinite(y), y, self.y_mean.to(y.dtype))
         if self.hparams.task.get("query") == "target":
-            metrics.update(truth, out, group=group)
+            metrics.update(truth, pred, group=group, views={"zscored": (truth_z, out)})
         else:
-            metrics.update(out, truth, group=group)
+            metrics.update(pred, truth, group=group, views={"zscored": (out, truth_z)})
 
 
 HEAD_MODULES: dict[str, type[HeadModule]] = {
