@@ -342,11 +342,13 @@ class RetrievalHead(RegressionHead):
         return build_metric_suite(self.kind, primary=self.hparams.task["primary_metric"])
 
     def update_metrics(self, metrics, out, pred, y, group=None):
+        metrics.update(*self.ranking_pair(out, y), group=group)
+
+    def ranking_pair(self, out: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(queries, gallery)`` the task ranks: network outputs ``out`` and the z-scored
+        targets ``y``, in the order of the task's ``query`` (the run's rank histogram uses it too)."""
         truth = torch.nan_to_num(self.scale_y(y))
-        if self.hparams.task.get("query") == "target":
-            metrics.update(truth, out, group=group)
-        else:
-            metrics.update(out, truth, group=group)
+        return (truth, out) if self.hparams.task.get("query") == "target" else (out, truth)
 
 
 HEAD_MODULES: dict[str, type[HeadModule]] = {
