@@ -24,6 +24,7 @@ from .networks import reference_mlp, solve_ridge, zero_linear
 
 class HeadModule(L.LightningModule):
     kind = ""
+    loss_name = "loss"  # the training loss, as the learning-curve figure names it
 
     def __init__(self, input_dim: int, output_dim: int, head: dict, task: dict,
                  class_names: list[str] | None = None, target_shape: list[int] | None = None):
@@ -191,6 +192,7 @@ class ClassificationHead(HeadModule):
     """Multiclass labels; class-weighted cross-entropy (inverse train frequency)."""
 
     kind = "classification"
+    loss_name = "class-weighted cross-entropy"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -245,6 +247,7 @@ class MultilabelHead(HeadModule):
     """Object sets; BCE with positive weights clipped to [1, 20]; at least one label per sample."""
 
     kind = "multilabel"
+    loss_name = "weighted binary cross-entropy"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -279,6 +282,7 @@ class RegressionHead(HeadModule):
     """Real-valued targets; MSE on z-scored targets (non-finite targets masked); ridge minimal."""
 
     kind = "regression"
+    loss_name = "MSE of z-scored targets"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

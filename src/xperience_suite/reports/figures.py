@@ -53,10 +53,21 @@ class FigureInputs:
         return f"{s.get('task_display_name') or s['task']} [{s.get('head')}, {s.get('features')}]"
 
 
-def _figure(width: float, height: float):
+def _figure(width: float, height: float, left: float = 0.8, right: float = 0.25,
+            bottom: float = 0.6, top: float = 0.75, wspace: float = 0.3, hspace: float = 0.3):
+    """A ``width`` x ``height`` inch figure with fixed margins in inches (an automatic layout
+    engine costs several extra draws per figure)."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height,
+                        top=1 - top / height, wspace=wspace, hspace=hspace)
+    return fig
+
+
+def _text_width(labels, size: float = 9) -> float:
+    """Rough width in inches of the longest of ``labels`` at font ``size`` points."""
+    return 0.55 * size / 72 * max((len(str(t)) for t in labels), default=0)
 
 
 def _short(name: str) -> str:
@@ -77,32 +88,33 @@ def _require_test(inp: FigureInputs) -> None:
 
 # -- every training run ------------------------------------------------------------------------
 def training_curves(inp: FigureInputs):
-    """Train loss by epoch; the primary metric by epoch on validation (when there is one) with
-    the test score of the scored checkpoint."""
+    """Train loss by epoch, and the primary metric by epoch on the validation samples when the
+    split has them (with the test score of the scored checkpoint)."""
     rows = [r for r in inp.history or [] if "train_loss" in r]
     if not rows:
         raise SkipFigure("no training epochs recorded")
     s = inp.summary
-    primary = s["primary_metric"]
-    fig = _figure(9.0, 3.4)
-    ax_loss, ax_metric = fig.subplots(1, 2)
+    primary, test = s["primary_metric"], s.get("primary_value")
     epochs = np.array([r["epoch"] + 1 for r in rows])
-    ax_loss.plot(epochs, [r["train_loss"] for r in rows], "o-" if len(rows) < 30 else "-",
-                 color="#4C72B0", label="train")
-    ax_loss.set(title="training loss", xlabel="epoch", ylabel=f"{inp.data.kind} loss")
-    ax_loss.legend(loc="upper right")
     val = [(e, r[f"val/{primary}"]) for e, r in zip(epochs, rows) if f"val/{primary}" in r]
+    style = "o-" if len(rows) < 30 else "-"
+    fig = _figure(10.0 if val else 6.0, 3.6, top=0.8)
+    axes = fig.subplots(1, 2 if val else 1, squeeze=False)[0]
+    axes[0].plot(epochs, [r["train_loss"] for r in rows], style, color="#4C72B0")
+    axes[0].set(title="training loss", xlabel="epoch",
+                ylabel=f"train loss ({getattr(inp.module, 'loss_name', 'loss')})")
+    better = "higher" if s["higher_is_better"] else "lower"
     if val:
-        ax_metric.plot(*zip(*val), "o-" if len(val) < 30 else "-", color="#DD8452",
-                       label="validation")
-    test = s.get("primary_value")
-    if test is not None and np.isfinite(test):
-        ax_metric.axhline(test, color="#55A868", ls="--", label=f"test = {test:.4g}")
-    ax_metric.set(title=f"{primary} ({'higher' if s['higher_is_better'] else 'lower'} is better)"
-                  + ("" if val else ": no validation split"),
-                  xlabel="epoch", ylabel=primary, xlim=ax_loss.get_xlim())
-    ax_metric.legend(loc="best")
-    fig.suptitle(inp.title)
+        ax = axes[1]
+        ax.plot(*zip(*val), style, color="#DD8452", label="validation")
+        if test is not None and np.isfinite(test):
+            ax.axhline(test, color="#55A868", ls="--", label=f"test = {test:.4g}")
+        ax.set(title=f"{primary} by epoch ({better} is better)", xlabel="epoch", ylabel=primary)
+        ax.legend(loc="best")
+        fig.suptitle(inp.title)
+    else:
+        fig.suptitle(f"{inp.title}\nno validation split; test {primary} = {test:.4g} "
+                     f"({better} is better)")
     return fig
 
 
@@ -121,24 +133,31 @@ def confusion_matrix(inp: FigureInputs):
     support = counts.sum(axis=1, keepdims=True)
     share = np.divide(counts, support, out=np.full_like(counts, np.nan), where=support > 0)
     n = len(shown)
-    side = min(16.0, 3.5 + 0.32 * n)
-    fig = _figure(side + 1.5, side)
-    ax = fig.subplots()
-    im = ax.imshow(np.ma.masked_invalid(share), cmap="Blues", vmin=0.0, vmax=1.0)
-    ax.set_facecolor("#dddddd")
     labels = [_short(names[k]) for k in shown]
+    rows = [f"{lab} ({int(c)})" for lab, c in zip(labels, support[:, 0])]
     size = 9 if n <= 20 else 7
-    ax.set_xticks(range(n), labels, rotation=45, ha="right", fontsize=size)
-    ax.set_yticks(range(n), [f"{lab} ({int(c)})" for lab, c in zip(labels, support[:, 0])],
+    cell = 0.42 if n <= 15 else 0.3
+    area = max(3.0, cell * n)
+    left, bottom = 0.7 + _text_width(rows, size), 0.6 + 0.72 * _text_width(labels, size)
+    fig = _figure(left + area + 1.6, bottom + area + 0.8, left=left, right=1.6, bottom=bottom,
+                  top=0.8)
+    ax = fig.subplots()
+    im = ax.imshow(np.ma.masked_invalid(share), cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
+    ax.set_facecolor("#dddddd")
+    ax.set_xticks(range(n), labels, rotation=45, ha="right", rotation_mode="anchor",
                   fontsize=size)
+    ax.set_yticks(range(n), rows, fontsize=size)
     if n <= 15:
         for i in range(n):
             for j in range(n):
                 if np.isfinite(share[i, j]) and counts[i, j]:
                     ax.text(j, i, f"{share[i, j]:.2f}", ha="center", va="center", fontsize=8,
                             color="white" if share[i, j] > 0.6 else "black")
-    ax.set(xlabel="predicted class", ylabel="true class (test windows)")
-    fig.colorbar(im, ax=ax, shrink=0.8, label="share of the true class's test windows")
+    ax.set(xlabel="predicted class", ylabel="true class (test samples)")
+    box = ax.get_position()
+    cax = fig.add_axes((box.x1 + 0.25 / fig.get_figwidth(), box.y0, 0.18 / fig.get_figwidth(),
+                        box.height))
+    fig.colorbar(im, cax=cax, label="share of the true class's test samples")
     s = inp.summary
     ax.set_title(f"{inp.title}\nconfusion matrix, {len(truth)} test samples, "
                  f"{s['primary_metric']} = {s['primary_value']:.4g}")
@@ -171,9 +190,10 @@ def label_strips(inp: FigureInputs):
     strips = np.array([[code[k] for k in truth], [code[k] for k in pred]])
     x, xlabel = _test_positions(inp)
     step = float(np.median(np.diff(x))) if len(x) > 1 else 1.0
-    ncol = 3 if len(shown) > 8 else 4
+    ncol = 4
     rows = -(-len(shown) // ncol)
-    fig = _figure(11.0, 2.2 + 0.28 * rows)
+    legend = 0.25 + 0.22 * rows
+    fig = _figure(11.0, 2.3 + legend, left=1.0, bottom=0.55 + legend, top=0.75)
     ax = fig.subplots()
     ax.imshow(strips, aspect="auto", interpolation="nearest", cmap=ListedColormap(palette),
               vmin=-0.5, vmax=len(shown) - 0.5,
@@ -183,7 +203,7 @@ def label_strips(inp: FigureInputs):
     ax.set(xlabel=xlabel, title=f"{inp.title}\ntest labels over time "
                                 f"({len(truth)} samples, {agree:.0%} agree)")
     handles = [Patch(color=palette[i], label=_short(names[k])) for i, k in enumerate(shown)]
-    fig.legend(handles=handles, loc="outside lower center", ncol=ncol, fontsize=8, frameon=False)
+    fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=8, frameon=False)
     return fig
 
 
@@ -215,7 +235,7 @@ def boundary_timeline(inp: FigureInputs):
     picked = centres[hit]
     near = (np.abs(picked[:, None] - truth[None, :]).min(axis=1) <= tol) if len(truth) \
         else np.zeros(len(picked), dtype=bool)
-    fig = _figure(11.0, 3.0)
+    fig = _figure(11.0, 3.2, left=1.0, bottom=1.0, top=0.75)
     ax = fig.subplots()
     for k, b in enumerate(truth):
         ax.axvspan(b - tol, b + tol, ymin=0.5, ymax=1.0, color="#bbbbbb", lw=0,
@@ -237,7 +257,7 @@ def boundary_timeline(inp: FigureInputs):
            title=f"{inp.title}\ntest timeline: {len(truth)} true changes, {len(picked)} predicted"
                  + (f" (first of {episodes} test episodes)" if episodes > 1 else "")
                  + (f"; boundary {scores}" if scores else ""))
-    fig.legend(loc="outside lower center", ncol=4, fontsize=8, frameon=False)
+    fig.legend(loc="lower center", ncol=4, fontsize=8, frameon=False)
     return fig
 
 
@@ -253,7 +273,7 @@ def wrist_trajectories(inp: FigureInputs):
     pred = inp.preds["pred"].reshape(-1, *shape)
     picks = np.unique(np.linspace(0, len(truth) - 1, MAX_TRAJECTORY_SAMPLES).round().astype(int))
     ids = [inp.data.sample_ids[i] for i in inp.data.test_idx]
-    fig = _figure(10.0, 0.6 + 2.3 * len(picks))
+    fig = _figure(11.0, 1.7 + 2.1 * len(picks), left=0.8, bottom=1.0, top=0.8, hspace=0.45)
     axes = fig.subplots(len(picks), 3, squeeze=False, sharex=True)
     steps = np.arange(1, horizon + 1)
     for row, i in enumerate(picks):
@@ -272,7 +292,7 @@ def wrist_trajectories(inp: FigureInputs):
         axes[row, 0].set_title(f"{ids[i]}: wrist error L {err['left wrist']:.3f} m, "
                                f"R {err['right wrist']:.3f} m", loc="left", fontsize=9)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=4, fontsize=8, frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
     s = inp.summary
     fig.suptitle(f"{inp.title}: future wrist positions (root-relative)\n"
                  f"{len(picks)} of {len(truth)} test samples; "
@@ -300,7 +320,7 @@ def rank_histogram(inp: FigureInputs):
         query, gallery = module.ranking_pair(module.scale_y(pred), target)
         ranks = gallery_ranks(query, gallery, group).cpu().numpy()
     n = len(ranks)
-    fig = _figure(7.0, 3.8)
+    fig = _figure(8.0, 4.0, top=0.75)
     ax = fig.subplots()
     top = int(ranks.max())
     bins = np.arange(0.5, top + 1.5) if top <= 60 else np.unique(
@@ -318,52 +338,51 @@ def rank_histogram(inp: FigureInputs):
     return fig
 
 
-def block_r2(inp: FigureInputs) -> dict[str, float]:
-    """R^2 per target block: ``r2/<block>`` from the metrics when present, else the study's
-    pooled, test-column-centred R^2 over that block's columns of the predictions."""
+def block_r2(inp: FigureInputs) -> tuple[dict[str, float], float | None]:
+    """R^2 per target block and over all of them: ``r2/<block>`` and ``r2`` from the metrics
+    when present, else the study's R^2 (pooled over the block's finite values, each column
+    centred on its test mean) computed from the predictions."""
     blocks = list(inp.data.target_blocks or [])
     metrics = inp.summary.get("metrics", {})
     if blocks and all(f"r2/{b}" in metrics for b in blocks):
-        return {b: float(metrics[f"r2/{b}"]) for b in blocks}
+        return {b: float(metrics[f"r2/{b}"]) for b in blocks}, metrics.get("r2")
     if inp.ws is None:
         raise SkipFigure("no per-block R^2 in the metrics and no block widths to compute it")
     truth, pred = inp.preds["target"].astype(np.float64), inp.preds["pred"].astype(np.float64)
-    out, start = {}, 0
+    sse, sst, start = {}, {}, 0
     for b in blocks:
         dim = inp.ws.block(b).dim
         y, yh = truth[:, start:start + dim], pred[:, start:start + dim]
         start += dim
-        ok = np.isfinite(y)
-        centred = np.where(ok, y - np.nanmean(np.where(ok, y, np.nan), axis=0), 0.0)
-        resid = np.where(ok, y - yh, 0.0)
-        denom = float(np.sum(centred ** 2))
-        out[b] = 1.0 - float(np.sum(resid ** 2)) / denom if denom > 0 else float("nan")
-    return out
+        ok = np.isfinite(y)  # masked targets (non-finite) count nowhere, as in the metrics
+        mean = np.nanmean(np.where(ok, y, np.nan), axis=0) if ok.any() else np.zeros(dim)
+        sse[b] = float(np.sum(np.where(ok, y - yh, 0.0) ** 2))
+        sst[b] = float(np.sum(np.where(ok, y - mean, 0.0) ** 2))
+    r2 = {b: 1.0 - sse[b] / sst[b] if sst[b] > 0 else float("nan") for b in blocks}
+    total = sum(sst.values())
+    return r2, (1.0 - sum(sse.values()) / total if total > 0 else None)
 
 
 def r2_per_block(inp: FigureInputs):
-    """Test R^2 of each reconstructed target block, with the pooled R^2 over all of them."""
+    """Test R^2 of each reconstructed target block, with the R^2 over all of them."""
     _require_test(inp)
-    r2 = block_r2(inp)
+    r2, overall = block_r2(inp)
     if not r2:
         raise SkipFigure("no target blocks")
-    names = list(r2)
-    values = np.array([r2[b] for b in names])
-    fig = _figure(7.0, 1.6 + 0.45 * len(names))
+    names = [f"{b} ({v:.3f})" for b, v in r2.items()]
+    values = np.array(list(r2.values()))
+    left = 0.4 + _text_width(names)
+    fig = _figure(left + 6.0, 1.6 + 0.4 * len(names), left=left, right=0.4, top=0.75)
     ax = fig.subplots()
     colors = ["#55A868" if v >= 0 else "#C44E52" for v in np.nan_to_num(values)]
     ax.barh(range(len(names)), np.nan_to_num(values), color=colors)
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
     ax.axvline(0.0, color="black", lw=0.8)
-    overall = inp.summary["metrics"].get("r2")
-    if overall is not None:
-        ax.axvline(overall, color="#4C72B0", ls="--", label=f"all blocks pooled: {overall:.4f}")
+    if overall is not None and np.isfinite(overall):
+        ax.axvline(overall, color="#4C72B0", ls="--", label=f"all blocks: {overall:.4f}")
         ax.legend(loc="best", fontsize=8)
-    for i, v in enumerate(values):
-        ax.text(np.nan_to_num(v), i, f" {v:.3f} ", va="center", fontsize=8,
-                ha="left" if v >= 0 else "right")
-    ax.set(xlabel="R² on the test windows (pooled over the block's columns; 0 = column means)",
+    ax.set(xlabel="R² on the test windows (1 = exact, 0 = the test column means)",
            title=f"{inp.title}\nR² per reconstructed block")
     return fig
 
