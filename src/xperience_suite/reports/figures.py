@@ -190,10 +190,10 @@ def label_strips(inp: FigureInputs):
     strips = np.array([[code[k] for k in truth], [code[k] for k in pred]])
     x, xlabel = _test_positions(inp)
     step = float(np.median(np.diff(x))) if len(x) > 1 else 1.0
-    ncol = 4
+    ncol = min(5, len(shown))
     rows = -(-len(shown) // ncol)
-    legend = 0.25 + 0.22 * rows
-    fig = _figure(11.0, 2.3 + legend, left=1.0, bottom=0.55 + legend, top=0.75)
+    legend = 0.1 + 0.2 * rows
+    fig = _figure(11.0, 2.3 + legend, left=1.0, bottom=0.6 + legend, top=0.75)
     ax = fig.subplots()
     ax.imshow(strips, aspect="auto", interpolation="nearest", cmap=ListedColormap(palette),
               vmin=-0.5, vmax=len(shown) - 0.5,
@@ -287,6 +287,7 @@ def wrist_trajectories(inp: FigureInputs):
                 ax.plot(steps, pred[i, :, j, c], "--", color=HAND_COLORS[hand],
                         label=f"{hand} predicted")
             ax.set_ylabel(f"{axis} (m)")
+            ax.locator_params(nbins=4)  # fewer ticks: most of the drawing time is tick labels
             if row == len(picks) - 1:
                 ax.set_xlabel("frames after the window")
         axes[row, 0].set_title(f"{ids[i]}: wrist error L {err['left wrist']:.3f} m, "
