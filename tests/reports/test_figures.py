@@ -143,3 +143,11 @@ def test_r2_per_block_follows_the_study_definition_unless_the_metrics_have_it():
     assert overall == pytest.approx(study_r2(truth, pred))
     inp.summary["metrics"].update({"r2/video_a": 0.25, "r2/video_b": -0.5})
     assert block_r2(inp) == ({"video_a": 0.25, "video_b": -0.5}, 0.0)
+
+
+def test_learning_curves_show_the_validation_metric_by_epoch(tmp_path):
+    history = [{"epoch": e, "train_loss": 1.0 / (e + 1), "val/macro_f1": 0.1 * e} for e in range(4)]
+    written, _ = write_figures(tmp_path, _classification_inputs(history))
+    assert written[0] == "training_curves.png"
+    # two panels (loss, validation metric) at the fixed size (10 x 3.6 in, 100 dpi)
+    assert assert_picture(tmp_path / "training_curves.png").shape[:2] == (360, 1000)

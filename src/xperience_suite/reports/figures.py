@@ -102,8 +102,11 @@ def training_curves(inp: FigureInputs):
     axes = fig.subplots(1, 2 if val else 1, squeeze=False)[0]
     axes[0].plot(epochs, [r["train_loss"] for r in rows], style, color="#4C72B0")
     axes[0].set(title="training loss", xlabel="epoch",
-                ylabel=f"train loss ({getattr(inp.module, 'loss_name', 'loss')})")
+                ylabel="train loss" + (f" ({inp.module.loss_name})"
+                                       if hasattr(inp.module, "loss_name") else ""))
     better = "higher" if s["higher_is_better"] else "lower"
+    for ax in axes:
+        ax.xaxis.get_major_locator().set_params(integer=True)
     if val:
         ax = axes[1]
         ax.plot(*zip(*val), style, color="#DD8452", label="validation")
@@ -172,7 +175,7 @@ def _test_positions(inp: FigureInputs) -> tuple[np.ndarray, str]:
     if inp.ws is not None and window is not None and (groups is None or
                                                        len(np.unique(groups)) <= 1):
         return np.asarray(inp.ws.starts)[np.asarray(window)[data.test_idx]], "frame (window start)"
-    return np.arange(len(data.test_idx)), "test sample (time order)"
+    return np.arange(len(data.test_idx)), "test sample (time order; episodes one after another)"
 
 
 def label_strips(inp: FigureInputs):
@@ -199,6 +202,11 @@ def label_strips(inp: FigureInputs):
               vmin=-0.5, vmax=len(shown) - 0.5,
               extent=(x[0] - step / 2, x[-1] + step / 2, 1.5, -0.5))
     ax.set_yticks([0, 1], ["true", "predicted"])
+    groups = inp.data.extra.get("episode_index")
+    if groups is not None:  # white lines between test episodes
+        groups = np.asarray(groups)[inp.data.test_idx]
+        for cut in np.flatnonzero(np.diff(groups) != 0):
+            ax.axvline((x[cut] + x[cut + 1]) / 2, color="white", lw=2)
     agree = float(np.mean(truth == pred))
     ax.set(xlabel=xlabel, title=f"{inp.title}\ntest labels over time "
                                 f"({len(truth)} samples, {agree:.0%} agree)")
