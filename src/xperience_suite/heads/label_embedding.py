@@ -56,6 +56,12 @@ class LabelEmbeddingHead(ClassificationHead):
     kind = "classification"
     open_vocabulary = True
 
+    @property
+    def loss_name(self) -> str:
+        return {"ce": "class-weighted cross-entropy of cosine logits",
+                "cosine": "class-weighted 1 - cosine"}[self.hparams.head.get("embedding_loss",
+                                                                             "cosine")]
+
     def __init__(self, input_dim: int, output_dim: int, head: dict, task: dict,
                  class_names: list[str] | None = None, target_shape: list[int] | None = None):
         if not class_names or len(class_names) != output_dim:

@@ -24,6 +24,7 @@ from .networks import reference_mlp, solve_ridge, zero_linear
 
 class HeadModule(L.LightningModule):
     kind = ""
+    loss_name = "loss"  # the training loss, as the learning-curve figure names it
 
     def __init__(self, input_dim: int, output_dim: int, head: dict, task: dict,
                  class_names: list[str] | None = None, target_shape: list[int] | None = None):
@@ -191,6 +192,7 @@ class ClassificationHead(HeadModule):
     """Multiclass labels; class-weighted cross-entropy (inverse train frequency)."""
 
     kind = "classification"
+    loss_name = "class-weighted cross-entropy"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -249,6 +251,7 @@ class MultilabelHead(HeadModule):
     """Object sets; BCE with positive weights clipped to [1, 20]; at least one label per sample."""
 
     kind = "multilabel"
+    loss_name = "weighted binary cross-entropy"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -283,6 +286,7 @@ class RegressionHead(HeadModule):
     """Real-valued targets; MSE on z-scored targets (non-finite targets masked); ridge minimal."""
 
     kind = "regression"
+    loss_name = "MSE of z-scored targets"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -349,11 +353,15 @@ class RetrievalHead(RegressionHead):
 
     def update_metrics(self, metrics, out, pred, y, group=None):
         truth_z = torch.nan_to_num(self.scale_y(y), nan=0.0, posinf=0.0, neginf=0.0)
+        zscored = (truth_z, out) if self.hparams.task.get("query") == "target" else (out, truth_z)
+        metrics.update(*self.ranking_pair(pred, y), group=group, views={"zscored": zscored})
+
+    def ranking_pair(self, pred: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(queries, gallery)`` the task ranks, in the raw target space (the study's): the
+        predictions ``pred`` and the targets ``y`` (masked values at the train mean), in the order
+        of the task's ``query`` (the run's rank histogram uses it too)."""
         truth = torch.where(torch.isfinite(y), y, self.y_mean.to(y.dtype))
-        if self.hparams.task.get("query") == "target":
-            metrics.update(truth, pred, group=group, views={"zscored": (truth_z, out)})
-        else:
-            metrics.update(pred, truth, group=group, views={"zscored": (out, truth_z)})
+        return (truth, pred) if self.hparams.task.get("query") == "target" else (pred, truth)
 
 
 HEAD_MODULES: dict[str, type[HeadModule]] = {

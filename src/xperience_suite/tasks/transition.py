@@ -43,6 +43,7 @@ class TransitionDetection(Task):
     name = "transition_detection"
     display_name = "Transition detection"
     needs_frames = True
+    figures = ("confusion_matrix", "boundary_timeline")
 
     def build(self, ws, variant, params):
         frames = self.require_frames(ws)
