@@ -16,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from .errors import XperienceError
 from .features.context import ExtractSettings
+from .features.extract import extract_settings
 from .runs.cli import guarded
 from .store import default_store_dir, discover_episodes, run_extraction
 
@@ -23,12 +24,9 @@ log = logging.getLogger("xperience_suite.store")
 
 
 def settings_of(cfg: DictConfig) -> ExtractSettings:
-    """``ExtractSettings`` from the ``windows`` and ``extract`` keys."""
-    ext = cfg.get("extract") or {}
-    return ExtractSettings(window_frames=int(cfg.windows.length),
-                           window_stride=int(cfg.windows.stride),
-                           video_size=int(ext.get("video_size", 32)),
-                           raw_logmel=bool(ext.get("raw_logmel", True)))
+    """``ExtractSettings`` from the ``windows`` and ``extract`` keys (``extract_settings``, the
+    builder training uses too)."""
+    return extract_settings(cfg.windows, cfg.get("extract"))
 
 
 def run(cfg: DictConfig) -> dict:

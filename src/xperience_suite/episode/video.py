@@ -1,10 +1,12 @@
-"""MP4 decoding with PyAV: small RGB frames resized inside libswscale."""
+"""MP4 decoding with PyAV: full-resolution RGB frames in batches (``video_rgb_batches``), or small
+RGB frames resized inside libswscale (``decode_video``)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import av
 import numpy as np
@@ -91,6 +93,33 @@ def decode_video(path: str | Path, size: tuple[int, int] = (32, 32), *,
     if not frames:
         return np.zeros((0, height, width, 3), np.uint8)
     return np.stack(frames)
+
+
+def video_rgb_batches(path: str | Path, *, threads: int | None = None,
+                      batch: int = 16) -> Iterator[np.ndarray]:
+    """Every frame at full resolution as RGB, ``batch`` frames at a time: ``(k, H, W, 3)`` uint8
+    arrays, ``k <= batch``, frame order = annotation order. Each frame is converted from the
+    codec's YUV by ``frame.to_ndarray(format="rgb24")`` (libswscale, no scaling) through one
+    reused single-threaded converter. ``threads``: codec threads (see ``_video_stream``). A
+    truncated file yields the frames decoded before the error."""
+    path = Path(path)
+    converter = VideoReformatter()
+    done = 0
+    with open_media(path) as container:
+        stream = _video_stream(container, path, threads)
+        frames: list[np.ndarray] = []
+        try:
+            for frame in container.decode(stream):
+                frames.append(converter.reformat(frame, format="rgb24", threads=1).to_ndarray())
+                if len(frames) == batch:
+                    done += batch
+                    yield np.stack(frames)
+                    frames = []
+        except (av.FFmpegError, EOFError) as err:
+            log.warning("%s: decoding stopped after %d frames (%s)", path, done + len(frames),
+                        err)
+        if frames:
+            yield np.stack(frames)
 
 
 def video_frame_count(path: str | Path) -> int:
