@@ -1,4 +1,4 @@
-"""MP4 decoding with PyAV: full-resolution RGB frames in batches (``video_rgb_batches``), or small
+"""MP4 decoding with PyAV: full-resolution RGB frames one by one (``video_rgb_frames``), or small
 RGB frames resized inside libswscale (``decode_video``)."""
 
 from __future__ import annotations
@@ -95,31 +95,24 @@ def decode_video(path: str | Path, size: tuple[int, int] = (32, 32), *,
     return np.stack(frames)
 
 
-def video_rgb_batches(path: str | Path, *, threads: int | None = None,
-                      batch: int = 16) -> Iterator[np.ndarray]:
-    """Every frame at full resolution as RGB, ``batch`` frames at a time: ``(k, H, W, 3)`` uint8
-    arrays, ``k <= batch``, frame order = annotation order. Each frame is converted from the
-    codec's YUV by ``frame.to_ndarray(format="rgb24")`` (libswscale, no scaling) through one
-    reused single-threaded converter. ``threads``: codec threads (see ``_video_stream``). A
-    truncated file yields the frames decoded before the error."""
+def video_rgb_frames(path: str | Path, *, threads: int | None = None) -> Iterator[np.ndarray]:
+    """Every frame at full resolution as RGB ``(H, W, 3)`` uint8, in annotation order: the
+    codec's YUV frame converted by ``frame.to_ndarray(format="rgb24")``'s conversion (libswscale,
+    no scaling) through one reused single-threaded converter. Each array is yielded as soon as
+    it is decoded (no batch copy: a consumer reduces it while it is still in the CPU cache).
+    ``threads``: codec threads (see ``_video_stream``). A truncated file yields the frames
+    decoded before the error."""
     path = Path(path)
     converter = VideoReformatter()
-    done = 0
+    count = 0
     with open_media(path) as container:
         stream = _video_stream(container, path, threads)
-        frames: list[np.ndarray] = []
         try:
             for frame in container.decode(stream):
-                frames.append(converter.reformat(frame, format="rgb24", threads=1).to_ndarray())
-                if len(frames) == batch:
-                    done += batch
-                    yield np.stack(frames)
-                    frames = []
+                yield converter.reformat(frame, format="rgb24", threads=1).to_ndarray()
+                count += 1
         except (av.FFmpegError, EOFError) as err:
-            log.warning("%s: decoding stopped after %d frames (%s)", path, done + len(frames),
-                        err)
-        if frames:
-            yield np.stack(frames)
+            log.warning("%s: decoding stopped after %d frames (%s)", path, count, err)
 
 
 def video_frame_count(path: str | Path) -> int:
