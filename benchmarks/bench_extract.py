@@ -176,9 +176,11 @@ def bench_cold(episode, root: Path, paths: list[Path], settings: ExtractSettings
                 print(f"  [{r + 1}/{repeats}] serial decode bound {bounds[-1]:7.2f} s "
                       f"(cpu {cpu['bound'][-1]:6.2f} s)  ({load()})")
                 if exact:
+                    c1 = cpu_seconds()
                     own_bounds.append(serial_decode_bound(paths, resize=settings.video_resize))
                     print(f"  [{r + 1}/{repeats}] serial {settings.video_resize} bound "
-                          f"{own_bounds[-1]:7.2f} s  ({load()})")
+                          f"{own_bounds[-1]:7.2f} s (cpu {cpu_seconds() - c1:6.2f} s)  "
+                          f"({load()})")
                 if legacy:
                     legacies.append(legacy_decode_bound(paths))
                     print(f"  [{r + 1}/{repeats}] legacy bound        {legacies[-1]:7.2f} s  "
