@@ -36,6 +36,7 @@ def run(cfg: DictConfig) -> dict:
     if data.get("source") != "episodes":
         raise XperienceError(f"data source '{data.get('source')}' cannot be extracted to a store",
                              key="data", expected="data=episodes")
+    settings = settings_of(cfg)  # a bad setting fails before any episode is looked at
     refs = discover_episodes(data.root, data.get("manifest"))
     store = Path(str(data.store)).expanduser() if data.get("store") else \
         default_store_dir(data.get("cache_dir"), data.root, data.get("manifest"))
@@ -43,7 +44,7 @@ def run(cfg: DictConfig) -> dict:
     name = options.pop("name", "local")
     ext = cfg.get("extract") or {}
     log.info("extracting %d episodes into %s with executor=%s", len(refs), store, name)
-    report = run_extraction(refs, store, settings_of(cfg), executor=name,
+    report = run_extraction(refs, store, settings, executor=name,
                             executor_options=options, force=bool(ext.get("force", False)),
                             cache_dir=data.get("cache_dir"),
                             use_cache=bool(ext.get("feature_cache", False)),
