@@ -4,8 +4,11 @@ Prints, in one run, baseline and candidate measured in interleaved repeats (medi
 machine's load average next to every measurement (other work on the machine slows the parallel
 extraction more than the one-core baselines, so read ratios together with the load):
 - serial decode bound: PyAV decoding the six videos one after another to 32x32 RGB, one thread
-  in the codec and one in the scaler (``decode_video(path, threads=1)``, the extractor's decode);
-- cold extraction time (empty cache) and its ratio to that bound (target <= 0.65);
+  in the codec and one in the scaler (``decode_video(path, threads=1)``, the decoder-side resize);
+  with ``--video-resize exact`` (the extractor's default) also the exact path's own serial bound
+  (full-resolution RGB, then ``area_resize_u8``, one thread);
+- cold extraction time (empty cache) and its ratio to the decoder-side bound (target <= 0.65),
+  and to the exact path's own bound;
 - warm extraction time (cache hit) and its ratio to cold (target < 0.05);
 - window statistics of every per-frame block, vectorised as the extractor computes them (all
   blocks' row blocks shared out over threads by ``window_stats_many``; one thread, and the
@@ -19,7 +22,8 @@ builds a new multi-threaded swscale context for every frame: about 1.5x slower, 
 them: ``kernel_threads(1)``, ``keep_freed_memory``), the AAC decode and each video's decode and
 features apart: what a cold extraction spends beside the decodes.
 
-Run: ``python benchmarks/bench_extract.py [--episode DIR] [--repeats 5] [--pools]``.
+Run: ``python benchmarks/bench_extract.py [--episode DIR] [--repeats 5] [--pools]
+[--video-resize exact|decoder]``.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from xperience_suite.episode import VIDEO_NAMES, decode_video, load_episode
+from xperience_suite.episode import VIDEO_NAMES, load_episode
 from xperience_suite.features.allocator import keep_freed_memory
 from xperience_suite.features.cache import FeatureCache, cache_key
 from xperience_suite.features.context import BlockContext
@@ -44,7 +48,8 @@ from xperience_suite.features.extract import (ExtractSettings, extract_window_se
                                               extraction_blocks)
 from xperience_suite.features.kernel_threads import kernel_threads
 from xperience_suite.features.registry import all_blocks
-from xperience_suite.features.video import video_file_features, video_frame_features
+from xperience_suite.features.video import (video_file_features, video_frame_features,
+                                            video_resizer)
 from xperience_suite.windows.slicing import window_starts
 from xperience_suite.windows.stats import default_threads, window_stats_many
 
@@ -62,12 +67,14 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def serial_decode_bound(paths: list[Path], size: int = 32) -> float:
-    """Seconds to decode every video one after another at ``size x size``: one codec thread, one
-    scaler thread, one scaler context per video."""
+def serial_decode_bound(paths: list[Path], size: int = 32, resize: str = "decoder") -> float:
+    """Seconds to decode every video one after another at ``size x size`` the ``resize`` way
+    (``VIDEO_RESIZERS``): one codec thread, one scaler thread, one scaler context per video."""
+    frames = video_resizer(resize)
     t0 = time.perf_counter()
-    for path in paths:
-        decode_video(path, size=(size, size), threads=1)
+    with kernel_threads(1):  # as in extraction: a BLAS resize must not spin threads
+        for path in paths:
+            frames(str(path), size, 1)
     return time.perf_counter() - t0
 
 
@@ -140,7 +147,7 @@ def bench_blocks(episode, paths: list[Path], settings: ExtractSettings) -> None:
                 print(f"  {defn.name:34s} {time.process_time() - c0:6.3f}")
         for path in paths:
             c0 = time.process_time()
-            frames = decode_video(path, size=(settings.video_size,) * 2, threads=1)
+            frames = video_resizer(settings.video_resize)(str(path), settings.video_size, 1)
             c1 = time.process_time()
             video_frame_features(frames)
             print(f"  {path.name:34s} decode {c1 - c0:6.3f}  features "
@@ -155,8 +162,9 @@ def bench_cold(episode, root: Path, paths: list[Path], settings: ExtractSettings
                legacy: bool):
     """Interleaved repeats of the serial bound and a cold + warm extraction (the order flips
     every repeat, so a drift in the machine's load hits both alike). -> last X, cached values."""
-    bounds, colds, warms, legacies = [], [], [], []
+    bounds, colds, warms, legacies, own_bounds = [], [], [], [], []
     cpu: dict = {"bound": [], "cold": []}
+    exact = settings.video_resize != "decoder"
     X = values = None
     for r in range(repeats):
         order = ("bound", "cold") if r % 2 == 0 else ("cold", "bound")
@@ -167,6 +175,12 @@ def bench_cold(episode, root: Path, paths: list[Path], settings: ExtractSettings
                 cpu["bound"].append(cpu_seconds() - c0)
                 print(f"  [{r + 1}/{repeats}] serial decode bound {bounds[-1]:7.2f} s "
                       f"(cpu {cpu['bound'][-1]:6.2f} s)  ({load()})")
+                if exact:
+                    c1 = cpu_seconds()
+                    own_bounds.append(serial_decode_bound(paths, resize=settings.video_resize))
+                    print(f"  [{r + 1}/{repeats}] serial {settings.video_resize} bound "
+                          f"{own_bounds[-1]:7.2f} s (cpu {cpu_seconds() - c1:6.2f} s)  "
+                          f"({load()})")
                 if legacy:
                     legacies.append(legacy_decode_bound(paths))
                     print(f"  [{r + 1}/{repeats}] legacy bound        {legacies[-1]:7.2f} s  "
@@ -201,6 +215,10 @@ def bench_cold(episode, root: Path, paths: list[Path], settings: ExtractSettings
           f"{_median(pair):.3f})  X {X.X.shape}; "
           f"cpu {_median(cpu['cold']):.2f} s = {_median(cpu['cold']) / _median(cpu['bound']):.2f}x "
           f"the bound's")
+    if own_bounds:
+        own = _median(own_bounds)
+        print(f"serial {settings.video_resize} bound (6 videos, 1 thread): median {own:7.2f} s; "
+              f"cold extraction / it {cold_s / own:.3f}")
     print(f"warm extraction: median {warm_s:7.3f} s  ratio to cold {warm_s / cold_s:.4f} "
           f"(target < 0.05)")
     return X, values
@@ -254,6 +272,8 @@ def main() -> None:
     parser.add_argument("--blocks", action="store_true",
                         help="also time every block alone on one thread (CPU seconds)")
     parser.add_argument("--workers", type=int, default=0, help="extraction workers (0 = auto)")
+    parser.add_argument("--video-resize", default=ExtractSettings().video_resize,
+                        help="extract.video_resize of the extraction (exact | decoder)")
     args = parser.parse_args()
     if args.episode:
         root = Path(args.episode)
@@ -262,9 +282,11 @@ def main() -> None:
         root = ensure_sample_episode("full")
     episode = load_episode(root)
     paths = [episode.videos[n] for n in VIDEO_NAMES if n in episode.videos]
-    settings = ExtractSettings(workers=args.workers)
+    settings = ExtractSettings(workers=args.workers, video_resize=args.video_resize)
+    video_resizer(settings.video_resize)
     all_blocks()  # import every block module (torch, torchaudio) before any timing
-    print(f"episode {root}: {episode.num_frames} frames, {len(paths)} videos; {load()}")
+    print(f"episode {root}: {episode.num_frames} frames, {len(paths)} videos, "
+          f"video_resize={settings.video_resize}; {load()}")
     if args.pools:
         compare_pools(paths, 3)
     if args.blocks:

@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from .config_tree import config_dir
 from .errors import XperienceError
 from .features.context import ExtractSettings
+from .features.extract import extract_settings
 from .runs.cli import guarded
 from .store import default_store_dir, discover_episodes, run_extraction
 
@@ -24,12 +25,9 @@ log = logging.getLogger("xperience_suite.store")
 
 
 def settings_of(cfg: DictConfig) -> ExtractSettings:
-    """``ExtractSettings`` from the ``windows`` and ``extract`` keys."""
-    ext = cfg.get("extract") or {}
-    return ExtractSettings(window_frames=int(cfg.windows.length),
-                           window_stride=int(cfg.windows.stride),
-                           video_size=int(ext.get("video_size", 32)),
-                           raw_logmel=bool(ext.get("raw_logmel", True)))
+    """``ExtractSettings`` from the ``windows`` and ``extract`` keys (``extract_settings``, the
+    builder training uses too)."""
+    return extract_settings(cfg.windows, cfg.get("extract"))
 
 
 def run(cfg: DictConfig) -> dict:
@@ -38,6 +36,7 @@ def run(cfg: DictConfig) -> dict:
     if data.get("source") != "episodes":
         raise XperienceError(f"data source '{data.get('source')}' cannot be extracted to a store",
                              key="data", expected="data=episodes")
+    settings = settings_of(cfg)  # a bad setting fails before any episode is looked at
     refs = discover_episodes(data.root, data.get("manifest"))
     store = Path(str(data.store)).expanduser() if data.get("store") else \
         default_store_dir(data.get("cache_dir"), data.root, data.get("manifest"))
@@ -45,7 +44,7 @@ def run(cfg: DictConfig) -> dict:
     name = options.pop("name", "local")
     ext = cfg.get("extract") or {}
     log.info("extracting %d episodes into %s with executor=%s", len(refs), store, name)
-    report = run_extraction(refs, store, settings_of(cfg), executor=name,
+    report = run_extraction(refs, store, settings, executor=name,
                             executor_options=options, force=bool(ext.get("force", False)),
                             cache_dir=data.get("cache_dir"),
                             use_cache=bool(ext.get("feature_cache", False)),

@@ -1,10 +1,12 @@
-"""MP4 decoding with PyAV: small RGB frames resized inside libswscale."""
+"""MP4 decoding with PyAV: full-resolution RGB frames one by one (``video_rgb_frames``), or small
+RGB frames resized inside libswscale (``decode_video``)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import av
 import numpy as np
@@ -91,6 +93,26 @@ def decode_video(path: str | Path, size: tuple[int, int] = (32, 32), *,
     if not frames:
         return np.zeros((0, height, width, 3), np.uint8)
     return np.stack(frames)
+
+
+def video_rgb_frames(path: str | Path, *, threads: int | None = None) -> Iterator[np.ndarray]:
+    """Every frame at full resolution as RGB ``(H, W, 3)`` uint8, in annotation order: the
+    codec's YUV frame converted by ``frame.to_ndarray(format="rgb24")``'s conversion (libswscale,
+    no scaling) through one reused single-threaded converter. Each array is yielded as soon as
+    it is decoded (no batch copy: a consumer reduces it while it is still in the CPU cache).
+    ``threads``: codec threads (see ``_video_stream``). A truncated file yields the frames
+    decoded before the error."""
+    path = Path(path)
+    converter = VideoReformatter()
+    count = 0
+    with open_media(path) as container:
+        stream = _video_stream(container, path, threads)
+        try:
+            for frame in container.decode(stream):
+                yield converter.reformat(frame, format="rgb24", threads=1).to_ndarray()
+                count += 1
+        except (av.FFmpegError, EOFError) as err:
+            log.warning("%s: decoding stopped after %d frames (%s)", path, count, err)
 
 
 def video_frame_count(path: str | Path) -> int:

@@ -24,7 +24,7 @@ from .context import ExtractSettings
 
 log = logging.getLogger("xperience_suite.features")
 
-FEATURE_CODE_VERSION = "2"  # 2: log-mel power as re^2 + im^2
+FEATURE_CODE_VERSION = "3"  # 2: log-mel power as re^2 + im^2; 3: depth confidence min(initial=0)
 CACHE_ENV = "XPERIENCE_SUITE_CACHE"
 _MIB = 1 << 20
 _META = "__meta__"

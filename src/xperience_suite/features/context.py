@@ -20,6 +20,7 @@ class ExtractSettings:
     window_frames: int = WINDOW_FRAMES
     window_stride: int = WINDOW_STRIDE
     video_size: int = 32
+    video_resize: str = "exact"  # features/video.py VIDEO_RESIZERS: exact | decoder
     audio_sample_rate: int = AUDIO_SAMPLE_RATE
     depth_chunk: int = 256
     raw_logmel: bool = True

@@ -4,8 +4,9 @@ Per frame: 8 stats of the valid depth (finite and > 0): mean, std, min, max, p10
 linear percentiles) and the valid fraction over all pixels (all 0 without a valid pixel); an 8x8
 area-resized grid of ``(depth - depth_min) / (depth_max - depth_min)`` clipped to [0, 1] (a
 non-finite pixel counts as 0 before the resize); 4 stats of the confidence scaled to [0, 1] (divided
-by 255 when the frame's max is > 1): mean, std, min, max; an 8x8 area grid of that confidence.
-Without a confidence map its 68 values are 0.
+by 255 when the frame's max is > 1): mean, std, min, max, the min and max taken as the study's
+``c.min(initial=0)`` / ``c.max(initial=0)`` (so the min is 0 for any non-negative map); an 8x8
+area grid of that confidence. Without a confidence map its 68 values are 0.
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ def depth_frame_features(depth: np.ndarray, confidence: np.ndarray | None,
             std = np.sqrt(np.maximum(np.einsum("ij,ij->i", c, c) / (H * W) - mean * mean, 0.0))
         else:
             std = c.std(axis=1)
-        out[:, 72:76] = np.stack([mean, std, c.min(axis=1), high], axis=1) * scale[:, None]
+        low = np.minimum(c.min(axis=1), 0.0)  # the study's min(initial=0): 0 unless c < 0
+        out[:, 72:76] = np.stack([mean, std, low, np.maximum(high, 0.0)], axis=1) * scale[:, None]
         out[:, 76:140] = area_resize(c.reshape(n, H, W), (8, 8)).reshape(n, 64) * scale[:, None]
     return out
 

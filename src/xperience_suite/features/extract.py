@@ -29,9 +29,27 @@ from .kernel_threads import kernel_threads
 from .cache import FeatureCache, cache_key
 from .context import BlockContext, ExtractSettings, log
 from .registry import RAW_LOGMEL_BLOCK, BlockDef, all_blocks
+from .video import video_resizer
 
 # the slow blocks go first so the pool overlaps them
 _HEAVY_FIRST = ("depth_", "raw_logmel", "audio_", "video_")
+
+
+def extract_settings(windows: dict | None, extract: dict | None = None,
+                     workers: int = 0) -> ExtractSettings:
+    """The one ``ExtractSettings`` builder of every entry point: window ``length``/``stride``
+    from a ``windows`` config, ``video_size``, ``video_resize`` and ``raw_logmel`` from an
+    ``extract`` config (missing keys: the defaults). An unknown ``video_resize`` is an
+    ``XperienceError``."""
+    windows, extract, base = windows or {}, extract or {}, ExtractSettings()
+    resize = str(extract.get("video_resize", base.video_resize))
+    video_resizer(resize)
+    return ExtractSettings(window_frames=int(windows.get("length", base.window_frames)),
+                           window_stride=int(windows.get("stride", base.window_stride)),
+                           video_size=int(extract.get("video_size", base.video_size)),
+                           video_resize=resize,
+                           raw_logmel=bool(extract.get("raw_logmel", base.raw_logmel)),
+                           workers=int(workers))
 
 
 def extraction_blocks(settings: ExtractSettings) -> list[BlockDef]:

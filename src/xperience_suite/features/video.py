@@ -1,5 +1,9 @@
 """Video blocks: 98 values per 32x32 RGB frame, one block per MP4 (six in all).
 
+The 32x32 frame (``extract.video_resize``): ``exact`` (default) decodes every frame to
+full-resolution RGB and area-resizes it to the nearest 8-bit level, as the study does;
+``decoder`` lets libswscale resize the YUV frame (faster; drifts from the study's vectors).
+
 Per frame, RGB in [0, 1]: channel mean (3), channel std (3), 8-bin histogram per channel over
 [0, 1] normalised to sum 1 (24, ``np.histogram`` bins: the last bin holds 1.0), the ITU-R 601 luma
 area-resized to an 8x8 grid (64), mean |gx|, mean |gy|, std |gx|, std |gy| of ``np.gradient``
@@ -16,12 +20,15 @@ from ..episode.episode import VIDEO_NAMES
 from ..errors import XperienceError
 from .context import BlockContext, fit_frames
 from .registry import BlockDef, register
-from .resize import area_resize
+from .resize import area_resize, area_resize_u8
 
 VIDEO_DIM = 98
 HIST_BINS = 8
 LUMA_601 = np.array([0.299, 0.587, 0.114])
 _CHUNK = 64  # frames per batch: counts stay in cache, 64 * 768 bincount codes fit uint16
+# full-resolution frames resized together: a 640x480 frame alone, while it is in the CPU cache
+# (stacking costs a copy), small frames by the dozen (fewer numpy calls)
+_RESIZE_BYTES = 256 * 1024
 
 
 def _u8_bins() -> np.ndarray:
@@ -98,12 +105,54 @@ def video_frame_features(frames: np.ndarray) -> np.ndarray:
     return out
 
 
-def video_file_features(path: str, size: int, threads: int | None = 1) -> np.ndarray:
-    """``(n, 98)`` float32 features of every frame of one MP4, decoded at ``size x size``
-    (``threads``: codec threads, 1 when videos are decoded in parallel). Module level, so a
-    process pool can run it."""
+def exact_small_frames(path: str, size: int, threads: int | None = 1) -> np.ndarray:
+    """``(n, size, size, 3)`` uint8: every frame decoded to full-resolution RGB, then area-resized
+    to the nearest 8-bit level (``area_resize_u8``): the study's frames."""
+    from ..episode import video_rgb_frames
+    small: list[np.ndarray] = []
+    batch: list[np.ndarray] = []
+    for frame in video_rgb_frames(path, threads=threads):
+        batch.append(frame)
+        if len(batch) * frame.nbytes >= _RESIZE_BYTES:
+            small.append(_resize_batch(batch, size))
+            batch = []
+    if batch:
+        small.append(_resize_batch(batch, size))
+    return np.concatenate(small) if small else np.zeros((0, size, size, 3), np.uint8)
+
+
+def _resize_batch(frames: list[np.ndarray], size: int) -> np.ndarray:
+    """Full-resolution frames -> ``(k, size, size, 3)``; a single frame is resized in place
+    (no copy), small ones together (fewer numpy calls)."""
+    batch = frames[0][None] if len(frames) == 1 else np.stack(frames)
+    return area_resize_u8(batch, (size, size))
+
+
+def decoder_small_frames(path: str, size: int, threads: int | None = 1) -> np.ndarray:
+    """``(n, size, size, 3)`` uint8 resized inside the decoder (libswscale's area filter on the
+    YUV frame): faster, but not the study's pixels (drift measured in ``docs/feature_parity.md``)."""
     from ..episode import decode_video
-    return video_frame_features(decode_video(path, size=(size, size), threads=threads))
+    return decode_video(path, size=(size, size), threads=threads)
+
+
+# ``extract.video_resize``: how a video's frames become ``size x size`` RGB
+VIDEO_RESIZERS = {"exact": exact_small_frames, "decoder": decoder_small_frames}
+
+
+def video_resizer(name: str):
+    """The frame function ``VIDEO_RESIZERS[name]``; an unknown name is an ``XperienceError``."""
+    if name not in VIDEO_RESIZERS:
+        raise XperienceError(f"unknown video resize '{name}'", key="extract.video_resize",
+                             expected=f"one of {sorted(VIDEO_RESIZERS)}")
+    return VIDEO_RESIZERS[name]
+
+
+def video_file_features(path: str, size: int, threads: int | None = 1,
+                        resize: str = "exact") -> np.ndarray:
+    """``(n, 98)`` float32 features of every frame of one MP4 at ``size x size``, resized as
+    ``VIDEO_RESIZERS[resize]`` says (``threads``: codec threads, 1 when videos are decoded in
+    parallel). Module level, so a process pool can run it."""
+    return video_frame_features(video_resizer(resize)(path, size, threads))
 
 
 def _fit(ctx: BlockContext, feats: np.ndarray, video: str) -> np.ndarray | None:
@@ -115,12 +164,13 @@ def video_offload(ctx: BlockContext, video: str) -> tuple | None:
     path = ctx.episode.videos.get(video)
     if path is None:
         return None
-    return (video_file_features, (str(path), ctx.settings.video_size, 1),
+    settings = ctx.settings
+    return (video_file_features, (str(path), settings.video_size, 1, settings.video_resize),
             partial(_fit, video=video))
 
 
 def video_block(ctx: BlockContext, video: str) -> np.ndarray | None:
-    """``(N, 98)`` features of ``<video>.mp4``, decoded once at the settings' size."""
+    """``(N, 98)`` features of ``<video>.mp4``, decoded once at the settings' size and resize."""
     job = video_offload(ctx, video)
     if job is None:
         return None

@@ -77,7 +77,8 @@ def _episodes_config(data_cfg: dict, tinfo: dict) -> DictConfig:
     if split.get("name") != "episodes":
         split = {"name": "episodes", "fractions": {"train": 0.75, "val": 0.125, "test": 0.125},
                  "seed": 0}
-    return OmegaConf.create({"data": data_cfg, "windows": tinfo["windows"], "split": split,
+    return OmegaConf.create({"data": data_cfg, "windows": tinfo["windows"],
+                             "extract": tinfo.get("extract") or {}, "split": split,
                              "task": tinfo["params"],
                              "features": {"name": variant, "drop": list(drop)}})
 
@@ -94,7 +95,7 @@ def run_evaluation(cfg: DictConfig) -> dict:
         ws, _, data = build_episodes_task_data(_episodes_config(data_cfg, tinfo))
         same_data = True
     else:
-        ws = load_window_set(data_cfg, tinfo["windows"])
+        ws = load_window_set(data_cfg, tinfo["windows"], tinfo.get("extract"))
         data = task.build(ws, tinfo["features"], tinfo["params"])
         data.warnings += trivial_target_warnings(data)
     if data.input_blocks != tinfo["input_blocks"] or data.input_dim != hp["input_dim"]:

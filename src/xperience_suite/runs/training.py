@@ -42,6 +42,11 @@ def plain(cfg) -> dict:
     return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
 
 
+def extract_of(cfg: DictConfig) -> dict:
+    """The run's ``extract`` settings (``video_resize``, ...; ``{}`` = the defaults)."""
+    return plain(cfg.get("extract") or {})
+
+
 def features_of(cfg: DictConfig) -> str:
     """The run's features name: the variant plus any dropped modality families (``all-hands``)."""
     return feature_label(cfg.features.name, list(cfg.features.get("drop") or []))
@@ -53,7 +58,8 @@ def build_episodes_task_data(cfg: DictConfig) -> tuple[WindowSet, Task, TaskData
     if split.get("name") != "episodes":
         raise XperienceError("data=episodes trains and tests on whole episodes", key="split",
                              expected="split=episodes")
-    refs, episodes = load_episode_window_sets(plain(cfg.data), plain(cfg.windows))
+    refs, episodes = load_episode_window_sets(plain(cfg.data), plain(cfg.windows),
+                                              extract_of(cfg))
     assignment = assign_episode_splits(refs, dict(split.fractions), int(split.seed))
     check_no_leakage(refs, assignment)
     task = get_task(cfg.task.name)
@@ -71,7 +77,7 @@ def build_task_data(cfg: DictConfig) -> tuple[WindowSet, Task, TaskData]:
                              expected="split=chronological (one episode) or split=episodes")
     if cfg.data.source == "episodes":
         return build_episodes_task_data(cfg)
-    ws = load_window_set(plain(cfg.data), plain(cfg.windows))
+    ws = load_window_set(plain(cfg.data), plain(cfg.windows), extract_of(cfg))
     task = get_task(cfg.task.name)
     data = task.build(ws, features_of(cfg), plain(cfg.task))
     data.warnings += trivial_target_warnings(data)
@@ -84,6 +90,7 @@ def build_module(task: Task, data: TaskData, cfg: DictConfig) -> HeadModule:
                  "query": data.extra.get("query"), "params": plain(cfg.task),
                  "features": features_of(cfg), "input_blocks": data.input_blocks,
                  "target_blocks": data.target_blocks, "windows": plain(cfg.windows),
+                 "extract": extract_of(cfg),
                  "data": plain(cfg.data), "split": plain(cfg.split) if cfg.get("split") else None}
     head = plain(cfg.head)
     module = head_module_class(data.kind, head)(

@@ -16,40 +16,41 @@ from .window_set import WindowSet
 _LOADED: dict[tuple, object] = {}  # one loaded feature set (or episode set) per process
 
 
-def _settings(windows: dict):
-    from ..features.context import ExtractSettings
+def _settings(windows: dict, extract: dict | None = None):
+    """``ExtractSettings`` by the extraction CLI's own builder (``features.extract``)."""
+    from ..features.extract import extract_settings
 
-    return ExtractSettings(window_frames=int(windows.get("length", 20)),
-                           window_stride=int(windows.get("stride", 5)))
+    return extract_settings(windows, extract)
 
 
-def _from_episode(root: Path, data: dict, windows: dict) -> WindowSet:
+def _from_episode(root: Path, data: dict, windows: dict, extract: dict | None) -> WindowSet:
     from ..episode.reader import load_episode
     from ..features.extract import extract_window_set
 
     episode = load_episode(root)
-    return extract_window_set(episode, _settings(windows), cache_dir=data.get("cache_dir"))
+    return extract_window_set(episode, _settings(windows, extract),
+                              cache_dir=data.get("cache_dir"))
 
 
-def load_sample(data: dict, windows: dict) -> WindowSet:
+def load_sample(data: dict, windows: dict, extract: dict | None = None) -> WindowSet:
     from ..sample import ensure_sample_episode
 
     root = ensure_sample_episode(preset=data.get("preset", "small"), seed=int(data.get("seed", 0)),
                                  cache_dir=data.get("cache_dir"))
-    return _from_episode(root, data, windows)
+    return _from_episode(root, data, windows, extract)
 
 
-def load_episode_folder(data: dict, windows: dict) -> WindowSet:
-    return _from_episode(_root(data), data, windows)
+def load_episode_folder(data: dict, windows: dict, extract: dict | None = None) -> WindowSet:
+    return _from_episode(_root(data), data, windows, extract)
 
 
-def load_windows_folder(data: dict, windows: dict) -> WindowSet:
+def load_windows_folder(data: dict, windows: dict, extract: dict | None = None) -> WindowSet:
     from ..export import load_exported_windows
 
     return load_exported_windows(_root(data))
 
 
-SOURCES: dict[str, Callable[[dict, dict], WindowSet]] = {
+SOURCES: dict[str, Callable[..., WindowSet]] = {
     "sample": load_sample,
     "episode": load_episode_folder,
     "windows": load_windows_folder,
@@ -64,19 +65,20 @@ def _root(data: dict) -> Path:
     return Path(str(root)).expanduser()
 
 
-def load_episode_window_sets(data: dict, windows: dict) -> tuple[list, list[tuple[str, WindowSet]]]:
+def load_episode_window_sets(data: dict, windows: dict, extract: dict | None = None
+                             ) -> tuple[list, list[tuple[str, WindowSet]]]:
     """Every episode under ``data.root`` (folder search or manifest) as memory-mapped shards of
     the feature store; missing shards are extracted first with the local executor."""
     from ..store import default_store_dir, discover_episodes, open_store, run_extraction
 
+    settings = _settings(windows, extract)
     key = ("episodes", str(data.get("root")), str(data.get("manifest")), str(data.get("store")),
-           str(data.get("cache_dir")), int(windows.get("length", 20)),
-           int(windows.get("stride", 5)))
+           str(data.get("cache_dir")), settings)
     if key not in _LOADED:
         refs = discover_episodes(_root(data), data.get("manifest"))
         store = Path(str(data.get("store") or default_store_dir(
             data.get("cache_dir"), data.get("root"), data.get("manifest"))))
-        run_extraction(refs, store, _settings(windows), executor="local", progress=False,
+        run_extraction(refs, store, settings, executor="local", progress=False,
                        data_root=data.get("root"))
         view = open_store(store, refs)
         _LOADED.clear()
@@ -84,16 +86,16 @@ def load_episode_window_sets(data: dict, windows: dict) -> tuple[list, list[tupl
     return _LOADED[key]
 
 
-def load_window_set(data: dict, windows: dict) -> WindowSet:
-    """The ``WindowSet`` a data config names (memoised per process)."""
+def load_window_set(data: dict, windows: dict, extract: dict | None = None) -> WindowSet:
+    """The ``WindowSet`` a data config names (memoised per process); ``windows`` and ``extract``
+    (the run's ``extract`` config, e.g. ``video_resize``) give the extraction settings."""
     source = data.get("source")
     if source not in SOURCES:
         raise XperienceError(f"unknown data source '{source}'", key="data.source",
                              expected=f"one of {sorted(SOURCES)}")
     key = (source, str(data.get("root")), data.get("preset"), data.get("seed"),
-           str(data.get("cache_dir")), int(windows.get("length", 20)),
-           int(windows.get("stride", 5)))
+           str(data.get("cache_dir")), _settings(windows, extract))
     if key not in _LOADED:
         _LOADED.clear()  # keep one feature set in memory at a time
-        _LOADED[key] = SOURCES[source](data, windows)
+        _LOADED[key] = SOURCES[source](data, windows, extract)
     return _LOADED[key]
