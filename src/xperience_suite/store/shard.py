@@ -158,6 +158,20 @@ def is_current(store: str | Path, ref: EpisodeRef, settings: ExtractSettings,
     return meta.get("key") == key and meta.get("episode_id") == ref.episode_id
 
 
+def settings_conflict(store: str | Path, refs: list[EpisodeRef],
+                      settings: ExtractSettings) -> str | None:
+    """How the store's undamaged shards of ``refs`` were extracted, when that differs from
+    ``settings`` (``"video_size=64 (asked: 32)"``); ``None`` when they agree or record nothing."""
+    asked = json.loads(json.dumps(settings.cache_fields()))
+    for ref in refs:
+        meta, problem = check_shard(shard_dir(store, ref.episode_id))
+        stored = (meta or {}).get("settings")
+        if problem is None and isinstance(stored, dict) and stored != asked:
+            return ", ".join(f"{k}={stored.get(k)} (asked: {v})" for k, v in asked.items()
+                             if stored.get(k) != v)
+    return None
+
+
 def _file_entry(path: Path) -> dict:
     return {"bytes": path.stat().st_size, "blake2b": file_digest(path)}
 
@@ -259,7 +273,8 @@ def build_shard(ref: EpisodeRef, store: Path, settings: ExtractSettings, layout:
             "ends": ws.ends.astype(int).tolist(), "blocks": [b.to_dict() for b in fit.blocks],
             "available_modalities": dict(ws.available_modalities),
             "fits_layout": not fit.issues, "layout_issues": fit.issues,
-            "notes": list(fit.notes), "layout_digest": layout.digest()}
+            "notes": list(fit.notes), "layout_digest": layout.digest(),
+            "settings": settings.cache_fields()}
     f = ws.frames
     targets = {} if f is None else {"hand_left": f.hand_left, "hand_right": f.hand_right,
                                     "body_root": f.body_root, "contacts": f.contacts}

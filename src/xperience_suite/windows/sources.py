@@ -69,7 +69,8 @@ def load_episode_window_sets(data: dict, windows: dict, extract: dict | None = N
                              ) -> tuple[list, list[tuple[str, WindowSet]]]:
     """Every episode under ``data.root`` (folder search or manifest) as memory-mapped shards of
     the feature store; missing shards are extracted first with the local executor."""
-    from ..store import default_store_dir, discover_episodes, open_store, run_extraction
+    from ..store import (default_store_dir, discover_episodes, open_store, run_extraction,
+                         settings_conflict)
 
     settings = _settings(windows, extract)
     key = ("episodes", str(data.get("root")), str(data.get("manifest")), str(data.get("store")),
@@ -78,6 +79,12 @@ def load_episode_window_sets(data: dict, windows: dict, extract: dict | None = N
         refs = discover_episodes(_root(data), data.get("manifest"))
         store = Path(str(data.get("store") or default_store_dir(
             data.get("cache_dir"), data.get("root"), data.get("manifest"))))
+        conflict = settings_conflict(store, refs, settings)
+        if conflict:  # never replace shards a user built on purpose with other settings
+            raise XperienceError(
+                f"the store's shards were extracted with other settings: {conflict}", file=store,
+                key="extract", expected="this run's extract.* / windows.* set to the store's, or "
+                "the store rebuilt (python -m xperience_suite.extract ... extract.force=true)")
         run_extraction(refs, store, settings, executor="local", progress=False,
                        data_root=data.get("root"))
         view = open_store(store, refs)
