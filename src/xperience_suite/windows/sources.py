@@ -67,6 +67,13 @@ def _root(data: dict) -> Path:
 def load_episode_window_sets(data: dict, windows: dict) -> tuple[list, list[tuple[str, WindowSet]]]:
     """Every episode under ``data.root`` (folder search or manifest) as memory-mapped shards of
     the feature store; missing shards are extracted first with the local executor."""
+    refs, episodes, _ = load_episodes(data, windows)
+    return refs, episodes
+
+
+def load_episodes(data: dict, windows: dict) -> tuple[list, list[tuple[str, WindowSet]], dict]:
+    """``load_episode_window_sets`` plus ``{episode_id: reason}`` of the discovered episodes the
+    store cannot serve (extraction failed, no shard, or a shard of another layout)."""
     from ..store import default_store_dir, discover_episodes, open_store, run_extraction
 
     key = ("episodes", str(data.get("root")), str(data.get("manifest")), str(data.get("store")),
@@ -75,10 +82,13 @@ def load_episode_window_sets(data: dict, windows: dict) -> tuple[list, list[tupl
     if key not in _LOADED:
         refs = discover_episodes(_root(data), data.get("manifest"))
         store = Path(str(data.get("store") or default_store_dir(data.get("cache_dir"))))
-        run_extraction(refs, store, _settings(windows), executor="local", progress=False)
+        report = run_extraction(refs, store, _settings(windows), executor="local", progress=False)
         view = open_store(store, refs)
+        failed = {r.episode_id: f"extraction failed: {r.error}" for r in report.failed}
+        dropped = {eid: failed.get(eid, "no feature shard in the store") for eid in view.missing}
+        dropped.update({eid: "its shard was built with another store layout" for eid in view.stale})
         _LOADED.clear()
-        _LOADED[key] = (refs, [(eid, view.window_set(eid)) for eid in view.episode_ids])
+        _LOADED[key] = (refs, [(eid, view.window_set(eid)) for eid in view.episode_ids], dropped)
     return _LOADED[key]
 
 
