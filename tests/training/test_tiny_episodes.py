@@ -10,7 +10,7 @@ import logging
 import pytest
 
 from xperience_suite.runs.cli import guarded
-from xperience_suite.runs.training import run_training
+from xperience_suite.runs.training import build_episodes_task_data, run_training
 from xperience_suite.sample import generate_episode
 from xperience_suite.tasks.registry import task_names
 
@@ -58,13 +58,25 @@ def test_a_23_frame_episode_trains_or_says_why(tmp_path, tiny_episode, task, cap
 
 
 @pytest.mark.parametrize("task", TASKS)
-def test_a_set_holding_a_23_frame_episode_trains_every_task(tmp_path, set_with_tiny_episode,
-                                                            task):
+def test_every_task_builds_over_a_set_holding_a_23_frame_episode(tmp_path, set_with_tiny_episode,
+                                                                 task):
+    """What ``data=episodes`` does before training: the task built episode by episode; the tiny
+    episode is used or left out with a reason, never a crash."""
+    cfg = compose_train(tmp_path, ["data=episodes", f"data.root={set_with_tiny_episode}",
+                                   "split=episodes", f"task={task}", *MINIMAL])
+    _, _, data = build_episodes_task_data(cfg)
+    assert len(data.train_idx) > 0 and len(data.test_idx) > 0
+    reasons = data.extra["episode_split"][2]
+    assert ("tiny23" in reasons) == any(s.startswith("tiny23:") for s in data.info["skipped_episodes"])
+
+
+def test_the_forecast_trains_over_a_set_holding_a_23_frame_episode(tmp_path, set_with_tiny_episode):
+    """The README's multi-episode workflow with ``task=hand_forecast`` (it exited 1)."""
     summary = run_training(compose_train(tmp_path, [
-        "data=episodes", f"data.root={set_with_tiny_episode}", "split=episodes", f"task={task}",
-        *MINIMAL]))
-    assert summary["num_train"] > 0 and summary["num_test"] > 0
+        "data=episodes", f"data.root={set_with_tiny_episode}", "split=episodes",
+        "task=hand_forecast", *MINIMAL]))
+    assert summary["status"] == "ok" and summary["num_test"] > 0
     with open(tmp_path / "split_manifest.csv", newline="") as f:
         tiny = next(r for r in csv.DictReader(f) if r["episode_id"] == "tiny23")
-    if any(s.startswith("tiny23:") for s in summary["skipped_episodes"]):
-        assert tiny["dropped"].startswith("skipped by the task")  # listed with its reason
+    assert tiny["dropped"].startswith("skipped by the task") and "frames" in tiny["dropped"]
+    assert any("tiny23" in w for w in summary["warnings"])
