@@ -42,9 +42,9 @@ def own_files(folder: str | Path) -> list[str]:
     return out
 
 
-def foreign_files(folder: str | Path) -> list[str]:
+def foreign_files(folder: str | Path, limit: int | None = None) -> list[str]:
     """Relative paths of the files under ``folder`` that the framework did not provably write
-    (the marker itself excluded); ``[]`` for a missing or empty folder."""
+    (the marker itself excluded; at most ``limit``); ``[]`` for a missing or empty folder."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
@@ -56,6 +56,8 @@ def foreign_files(folder: str | Path) -> list[str]:
             rel = (Path(root) / name).relative_to(folder).as_posix()
             if rel not in own:
                 found.append(rel)
+                if limit is not None and len(found) >= limit:
+                    return found
     return found
 
 
@@ -66,9 +68,9 @@ def refuse_foreign(folder: str | Path, overwrite: bool, option: str) -> None:
     if folder.exists() and not folder.is_dir():
         raise XperienceError("the output path is a file", file=folder, key="out",
                              expected="a folder (new, empty, or written by this tool)")
-    foreign = foreign_files(folder)
+    foreign = foreign_files(folder, limit=4)
     if foreign and not overwrite:
-        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        shown = ", ".join(foreign[:3]) + (" ..." if len(foreign) > 3 else "")
         raise XperienceError(f"refusing to write into a folder holding files this tool did not "
                              f"write ({shown})", file=folder, key="out",
                              expected=f"a new or empty folder, or {option} (which replaces only "

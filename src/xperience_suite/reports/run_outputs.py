@@ -22,14 +22,18 @@ RUN_OUTPUTS = ("metrics.json", "predictions.csv", "predictions.npz", "feature_ma
                "checkpoints/best.ckpt")
 
 
-def clear_previous_run(out_dir: Path) -> list[str]:
+def clear_previous_run(out_dir: Path, keep: Path | None = None) -> list[str]:
     """Before a run writes into ``out_dir`` (a reused ``hydra.run.dir``): delete the outputs an
     earlier run provably wrote there (``owned``), so none of them can pass for this run's; refuse
     when an output of an earlier run remains that it cannot prove it wrote (a user's, an edited
-    one, or one written before runs kept their list). Returns what was deleted."""
+    one, or one written before runs kept their list). ``keep``: a file to leave in place (the
+    checkpoint an evaluation reads). Returns what was deleted."""
     out_dir = Path(out_dir)
-    removed = remove_own(out_dir)
-    left = [name for name in RUN_OUTPUTS if (out_dir / name).exists()]
+    kept = []
+    if keep is not None and Path(keep).resolve().is_relative_to(out_dir.resolve()):
+        kept = [Path(keep).resolve().relative_to(out_dir.resolve()).as_posix()]
+    removed = remove_own(out_dir, keep=kept)
+    left = [name for name in RUN_OUTPUTS if (out_dir / name).exists() and name not in kept]
     if left:
         raise XperienceError(f"the run folder holds {', '.join(left)} from an earlier run that "
                              f"this framework cannot prove it wrote", file=out_dir, key=left[0],

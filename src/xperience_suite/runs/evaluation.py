@@ -84,7 +84,7 @@ def _episodes_config(data_cfg: dict, tinfo: dict) -> DictConfig:
 def run_evaluation(cfg: DictConfig) -> dict:
     t0, started_ns = time.perf_counter(), time.time_ns()
     out_dir = Path(cfg.paths.output_dir)
-    clear_previous_run(out_dir)
+    clear_previous_run(out_dir, keep=Path(str(cfg.ckpt_path)))
     module, hp = load_checkpoint(cfg.ckpt_path)
     tinfo = hp["task"]
     data_cfg = plain(cfg.data) if cfg.get("data") else tinfo["data"]

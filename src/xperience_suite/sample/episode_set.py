@@ -165,11 +165,6 @@ def manifest_text(plans: list[EpisodePlan]) -> str:
     return buf.getvalue()
 
 
-def write_manifest(out: Path, plans: list[EpisodePlan]) -> Path:
-    """Write ``out/manifest.csv`` (atomically) with one row per planned episode, ``split`` empty."""
-    return atomic_write_text(Path(out) / MANIFEST_NAME, manifest_text(plans))
-
-
 def _check_manifest(path: Path, text: str, overwrite: bool) -> None:
     """Refuse to replace a manifest the generator cannot prove it wrote (unless ``overwrite``)."""
     if overwrite or not path.is_file() or path.name in own_files(path.parent):
