@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .generate import write_episode
+from .generate import generate_episode
 from .options import GENERATOR_VERSION, resolve_preset
 
 CACHE_ENV = "XPERIENCE_SUITE_CACHE"
@@ -42,7 +42,7 @@ def ensure_sample_episode(preset: str = "small", seed: int = 0, cache_dir: str |
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=root))
     try:
-        write_episode(tmp, seed=seed, preset=preset, frames=frames)
+        generate_episode(tmp, seed=seed, preset=preset, frames=frames)
         try:
             os.rename(tmp, final)
         except OSError:

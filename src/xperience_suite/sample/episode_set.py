@@ -36,7 +36,7 @@ from ..errors import XperienceError
 from ..io import atomic_write_text, publish_folder
 from ..owned import own_files, record_outputs, refuse_foreign, remove_own
 from .activities import SCRIPTS
-from .generate import write_episode
+from .generate import generate_episode
 from .options import GENERATOR_VERSION, SampleOptions, resolve_preset
 from .phrasing import rephrase_script
 
@@ -134,7 +134,7 @@ def generate_episode_set(out_dir: str | Path, episodes: int = 32, seed: int = 0,
                             "max_frames": DEFAULT_MAX_FRAMES[preset] if max_frames is None else int(max_frames),
                             "sessions": None if sessions is None else int(sessions),
                             "missing_fraction": float(missing_fraction)})
-    for stale in out.glob("session_*/.episode_*.tmp-*"):
+    for stale in out.glob("session_*/.*episode_*.tmp-*"):  # also generate_episode's own temp folder
         shutil.rmtree(stale, ignore_errors=True)  # left by an interrupted run
     todo = sorted((p for p in plans if not _complete(out / p.path, trust_folders=started and not overwrite)),
                   key=lambda p: -p.frames)
@@ -211,8 +211,8 @@ def _generate_one(root: str, plan: EpisodePlan, preset: str) -> str:
     script, _ = rephrase_script(SCRIPTS[plan.activity], np.random.default_rng(plan.phrasing_seed))
     tmp = Path(tempfile.mkdtemp(prefix=f".{plan.episode_id}.tmp-", dir=final.parent))
     try:
-        write_episode(tmp, seed=plan.seed, preset=preset, frames=plan.frames, options=plan.options,
-                      activity=script)
+        generate_episode(tmp, seed=plan.seed, preset=preset, frames=plan.frames, options=plan.options,
+                         activity=script)
         remove_own(final)
         publish_folder(tmp, final)  # into a folder the user had (overwrite): same-named files only
     finally:

@@ -60,7 +60,7 @@ def generate_episode(out_dir: str | Path, *, seed: int = 0, preset: str = "small
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        write_episode(tmp, seed=seed, preset=preset, frames=frames, options=options, activity=activity)
+        _write_episode(tmp, seed=seed, preset=preset, frames=frames, options=options, activity=activity)
         remove_own(out)
         publish_folder(tmp, out)
     finally:
@@ -68,11 +68,10 @@ def generate_episode(out_dir: str | Path, *, seed: int = 0, preset: str = "small
     return out
 
 
-def write_episode(out_dir: str | Path, *, seed: int = 0, preset: str = "small", frames: int | None = None,
-                  options: SampleOptions = SampleOptions(),
-                  activity: str | ActivityScript = "making_coffee") -> Path:
-    """``generate_episode`` into ``out_dir``, a new or empty folder (the callers' temporary
-    folder), listing what it wrote in the folder's ``owned`` marker."""
+def _write_episode(out_dir: str | Path, *, seed: int = 0, preset: str = "small", frames: int | None = None,
+                   options: SampleOptions = SampleOptions(),
+                   activity: str | ActivityScript = "making_coffee") -> Path:
+    """``generate_episode``'s work in ``out_dir``, a new or empty folder (its temporary folder), listing what it wrote in the folder's ``owned`` marker."""
     options.validate()
     cfg, n = resolve_preset(preset, frames)
     if isinstance(activity, ActivityScript):
