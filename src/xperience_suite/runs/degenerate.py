@@ -85,8 +85,8 @@ def _galleries(task: Task, data: TaskData, summary: dict, reasons: list[str],
     m = TOP_K.match(primary)
     k = int(m.group(1)) if m else 1
     if (sizes <= k).all():
-        reasons.append(f"every retrieval gallery has at most {max(k, 1)} test window(s) "
-                       f"(largest {int(sizes.max())}): {primary} is a hit by construction")
+        reasons.append(f"every retrieval gallery (the test windows of an episode) holds at most "
+                       f"{int(sizes.max())} window(s): {primary} is a hit by construction")
         return
     ks = sorted({int(mk.group(1)) for mk in map(TOP_K.match, summary.get("metrics", {})) if mk})
     g = int(sizes.min())
