@@ -1,4 +1,4 @@
-"""What every run writes in its folder: metrics.json, predictions, feature manifest."""
+"""What every run writes in its folder: metrics.json, predictions, feature manifest, figures."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ..errors import XperienceError
 from ..owned import record_outputs, remove_own
 from ..tasks.base import TaskData
 from ..windows.window_set import WindowSet
+from .figures import FigureInputs, write_figures
 
 #: what a run (or an evaluation) writes into its folder, besides Hydra's and the loggers' files
 RUN_OUTPUTS = ("metrics.json", "predictions.csv", "predictions.npz", "feature_manifest.json",
@@ -42,13 +43,13 @@ def clear_previous_run(out_dir: Path, keep: Path | None = None) -> list[str]:
 
 
 def record_run_outputs(out_dir: Path, since_ns: int) -> None:
-    """List this run's outputs (``RUN_OUTPUTS`` and any checkpoint written since ``since_ns``)
-    as the framework's own, for ``clear_previous_run`` of a later run into the same folder."""
+    """List this run's outputs (``RUN_OUTPUTS``, and the checkpoints and figures written since
+    ``since_ns``) as the framework's own, for ``clear_previous_run`` of a later run into the
+    same folder."""
     out_dir = Path(out_dir)
     files = [out_dir / n for n in RUN_OUTPUTS if (out_dir / n).is_file()]
-    ckpt = out_dir / "checkpoints"
-    if ckpt.is_dir():
-        files += [p for p in ckpt.glob("*.ckpt") if p.stat().st_mtime_ns >= since_ns]
+    for pattern in ("checkpoints/*.ckpt", "*.png"):
+        files += [p for p in out_dir.glob(pattern) if p.stat().st_mtime_ns >= since_ns]
     record_outputs(out_dir, files, tool="xperience_suite.run")
 
 
@@ -112,6 +113,12 @@ def write_predictions(out_dir: Path, data: TaskData, idx: np.ndarray, pred: np.n
             np.savez_compressed(out_dir / "predictions.npz", sample_id=np.array(ids),
                                 truth=truth.astype(np.float32), prediction=pred.astype(np.float32))
     return path
+
+
+def write_run_figures(out_dir: Path, summary: dict, inputs: FigureInputs) -> None:
+    """The run's PNGs beside ``metrics.json``; their file names go into ``summary["figures"]``
+    and the time spent drawing them into ``summary["figure_seconds"]``."""
+    summary["figures"], summary["figure_seconds"] = write_figures(out_dir, inputs)
 
 
 def _name(names: list[str], k) -> str:

@@ -81,8 +81,10 @@ def load_episodes(data: dict, windows: dict) -> tuple[list, list[tuple[str, Wind
            int(windows.get("stride", 5)))
     if key not in _LOADED:
         refs = discover_episodes(_root(data), data.get("manifest"))
-        store = Path(str(data.get("store") or default_store_dir(data.get("cache_dir"))))
-        report = run_extraction(refs, store, _settings(windows), executor="local", progress=False)
+        store = Path(str(data.get("store") or default_store_dir(
+            data.get("cache_dir"), data.get("root"), data.get("manifest"))))
+        report = run_extraction(refs, store, _settings(windows), executor="local", progress=False,
+                                data_root=data.get("root"))
         view = open_store(store, refs)
         failed = {r.episode_id: f"extraction failed: {r.error}" for r in report.failed}
         dropped = {eid: failed.get(eid, "no feature shard in the store") for eid in view.missing}
