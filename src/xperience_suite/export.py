@@ -14,6 +14,11 @@
 - ``available_modalities.json``: the episode's modality flags.
 
 Without ``<episode_dir>`` the embedded sample episode is exported (``ensure_sample_episode()``).
+
+The files are written into a temporary sibling folder and then published. An ``--out`` folder
+holding files the exporter did not write (see ``owned``) is refused unless ``--overwrite``, which
+replaces only the five files above; files it exported there before are replaced, never anything
+else deleted.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ import argparse
 import csv
 import json
 import logging
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +37,8 @@ import numpy as np
 from .errors import XperienceError
 from .features.manifest import read_manifest, subset_window_set, write_manifest
 from .features.variants import VARIANTS, apply_variant
+from .io import publish_folder
+from .owned import record_outputs, refuse_foreign, remove_own
 from .windows.labels import window_majority_labels, window_objects
 from .windows.window_set import WindowLabels, WindowSet
 
@@ -54,10 +63,26 @@ def window_labels_of(ws: WindowSet) -> tuple[WindowLabels, np.ndarray, np.ndarra
     return WindowLabels(action, subtask, objects), action_frac, subtask_frac
 
 
-def export_window_set(ws: WindowSet, out_dir: str | Path, variant: str = "all") -> Path:
-    """Write ``ws``'s blocks of ``variant`` to ``out_dir`` (created); returns ``out_dir``."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+def export_window_set(ws: WindowSet, out_dir: str | Path, variant: str = "all",
+                      overwrite: bool = False) -> Path:
+    """Write ``ws``'s blocks of ``variant`` to ``out_dir`` (created); returns ``out_dir``.
+    Refuses a folder holding files it did not write unless ``overwrite`` (module docstring)."""
+    final = Path(out_dir)
+    refuse_foreign(final, overwrite, "--overwrite")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    try:
+        _write_export(ws, out, variant)
+        record_outputs(out, [NPZ, MANIFEST, WINDOWS_CSV, OBJECTS_CSV, MODALITIES],
+                       tool="xperience_suite.export")
+        remove_own(final)
+        publish_folder(out, final)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return final
+
+
+def _write_export(ws: WindowSet, out: Path, variant: str) -> None:
     names = apply_variant(ws.block_names, variant)
     missing = [n for n in names if n not in ws.block_names]
     if not names or missing:
@@ -84,7 +109,6 @@ def export_window_set(ws: WindowSet, out_dir: str | Path, variant: str = "all") 
             writer.writerow([w, "|".join(labels.objects[w]) if labels.objects else ""])
     (out / MODALITIES).write_text(json.dumps(ws.available_modalities, indent=2, sort_keys=True)
                                   + "\n")
-    return out
 
 
 def _read_csv(path: Path, columns: list[str], rows: int) -> list[dict]:
@@ -177,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", default=None, help="feature cache root")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into a folder holding other files (same-named files are "
+                             "replaced, nothing is deleted)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
@@ -188,9 +215,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             root = Path(args.episode_dir)
         episode = load_episode(root)
+        refuse_foreign(Path(args.out), args.overwrite, "--overwrite")  # before extracting
         ws = extract_window_set(episode, cache_dir=args.cache_dir, progress=not args.quiet,
                                 use_cache=not args.no_cache)
-        out = export_window_set(ws, args.out, args.features)
+        out = export_window_set(ws, args.out, args.features, overwrite=args.overwrite)
     except XperienceError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

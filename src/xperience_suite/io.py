@@ -8,6 +8,8 @@ run left behind.
 - ``sweep_temporaries(folder)``: removes ``.tmp-*`` / ``.old-*`` entries of dead processes on this
   host (or older than a day from another host, or unnamed by this scheme).
 - ``file_digest(path)``: blake2b of a whole file, read in chunks.
+- ``atomic_write_bytes``, ``atomic_write_text``; ``publish_folder(tmp, final)``: a finished temp
+  folder renamed into place, or merged file by file into an existing one (never deleting).
 """
 
 from __future__ import annotations
@@ -124,3 +126,34 @@ def sweep_temporaries(folder: str | Path) -> list[str]:
             p.unlink(missing_ok=True)
         removed.append(p.name)
     return removed
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (``atomic_write``), creating its folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda f: f.write(data))
+    return path
+
+
+def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
+    return atomic_write_bytes(path, text.encode(encoding))
+
+
+def publish_folder(tmp: str | Path, final: str | Path) -> Path:
+    """Move the finished folder ``tmp`` to ``final``: one rename when ``final`` does not exist
+    (or is empty), else each file of ``tmp`` replaces its namesake in ``final`` (other files of
+    ``final`` stay untouched: publishing never deletes anything). ``tmp`` is gone afterwards."""
+    tmp, final = Path(tmp), Path(final)
+    try:
+        os.rename(tmp, final)
+        return final
+    except OSError:
+        if not final.is_dir():
+            raise
+    for src in sorted(p for p in tmp.rglob("*") if not p.is_dir()):
+        dest = final / src.relative_to(tmp)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dest)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return final

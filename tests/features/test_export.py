@@ -77,3 +77,27 @@ def test_bad_folders_raise_naming_file_and_key(complete_windows, tmp_path):
         load_exported_windows(out)
     with pytest.raises(XperienceError, match="shared_windows.npz"):
         load_exported_windows(tmp_path / "empty")
+
+
+def test_cli_refuses_a_users_folder_unless_overwrite(complete_episode, tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "windows.csv").write_text("the user's own table\n")
+    (out / "notes.md").write_text("keep")
+    args = [str(complete_episode.root), "--out", str(out), "--cache-dir", str(tmp_path / "c"),
+            "--quiet"]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--overwrite" in err
+    assert (out / "windows.csv").read_text() == "the user's own table\n"
+    assert sorted(p.name for p in out.iterdir()) == ["notes.md", "windows.csv"]
+    assert main([*args, "--overwrite"]) == 0
+    assert (out / "notes.md").read_text() == "keep"  # never deleted
+    assert load_exported_windows(out).num_windows > 0  # same-named files replaced
+    assert main(args) == 2  # notes.md is still the user's
+
+
+def test_export_rewrites_its_own_folder(complete_windows, tmp_path):
+    out = export_window_set(complete_windows, tmp_path / "ours", "all")
+    export_window_set(complete_windows, out, "audio_only")  # its own files: no refusal
+    assert load_exported_windows(out).block_names == ["audio_fisheye_cam0_aac"]

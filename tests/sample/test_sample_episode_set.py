@@ -17,6 +17,7 @@ import pytest
 import xperience_suite
 import xperience_suite.sample.episode_set as episode_set
 from xperience_suite.episode.episode import VIDEO_NAMES
+from xperience_suite.owned import MARKER
 from xperience_suite.errors import XperienceError
 from xperience_suite.sample import (MANIFEST_COLUMNS, PARAPHRASES, SCRIPTS, canonical_label, generate_episode_set,
                                     normalize_label, plan_episode_set, read_manifest)
@@ -75,7 +76,7 @@ def test_manifest_lists_every_episode_folder(six):
             assert f["slam/frame_names"].shape[0] == r["frames"]
     assert len({r["frames"] for r in rows}) > 1
     assert len({r["activity"] for r in rows}) == len(SCRIPTS)  # 6 episodes cover all 4 activities
-    leftovers = [p for p in six.parent.rglob(".*") if p.name != ".manifest.csv.tmp"]
+    leftovers = [p for p in six.parent.rglob(".*") if p.name not in (".manifest.csv.tmp", MARKER)]
     assert leftovers == [] and not (six.parent / ".manifest.csv.tmp").exists()
 
 

@@ -39,7 +39,8 @@ def summarize(rows: list[dict], baseline: str = BASELINE, seed: int = 0) -> dict
         elif r.get("status") == "ok":
             failures[key].append(f"{r.get('primary_metric')} is not finite")
         else:
-            failures[key].append(str(r.get("error") or "failed"))
+            failures[key].append(str(r.get("error") or ("degenerate result" if r.get("status")
+                                                        == "degenerate" else "failed")))
     seeds = sorted({_seed(r) for r in rows})
     cells = []
     for t in tasks:

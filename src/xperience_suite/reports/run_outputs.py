@@ -6,13 +6,51 @@ import csv
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
 
+from ..errors import XperienceError
+from ..owned import record_outputs, remove_own
 from ..tasks.base import TaskData
 from ..windows.window_set import WindowSet
 from .figures import FigureInputs, write_figures
+
+#: what a run (or an evaluation) writes into its folder, besides Hydra's and the loggers' files
+RUN_OUTPUTS = ("metrics.json", "predictions.csv", "predictions.npz", "feature_manifest.json",
+               "split_manifest.csv", "config.yaml", "checkpoints/last.ckpt",
+               "checkpoints/best.ckpt")
+
+
+def clear_previous_run(out_dir: Path, keep: Path | None = None) -> list[str]:
+    """Before a run writes into ``out_dir`` (a reused ``hydra.run.dir``): delete the outputs an
+    earlier run provably wrote there (``owned``), so none of them can pass for this run's; refuse
+    when an output of an earlier run remains that it cannot prove it wrote (a user's, an edited
+    one, or one written before runs kept their list). ``keep``: a file to leave in place (the
+    checkpoint an evaluation reads). Returns what was deleted."""
+    out_dir = Path(out_dir)
+    kept = []
+    if keep is not None and Path(keep).resolve().is_relative_to(out_dir.resolve()):
+        kept = [Path(keep).resolve().relative_to(out_dir.resolve()).as_posix()]
+    removed = remove_own(out_dir, keep=kept)
+    left = [name for name in RUN_OUTPUTS if (out_dir / name).exists() and name not in kept]
+    if left:
+        raise XperienceError(f"the run folder holds {', '.join(left)} from an earlier run that "
+                             f"this framework cannot prove it wrote", file=out_dir, key=left[0],
+                             expected="a new run folder (hydra.run.dir), or move those files away")
+    return removed
+
+
+def record_run_outputs(out_dir: Path, since_ns: int) -> None:
+    """List this run's outputs (``RUN_OUTPUTS``, and the checkpoints and figures written since
+    ``since_ns``) as the framework's own, for ``clear_previous_run`` of a later run into the
+    same folder."""
+    out_dir = Path(out_dir)
+    files = [out_dir / n for n in RUN_OUTPUTS if (out_dir / n).is_file()]
+    for pattern in ("checkpoints/*.ckpt", "*.png"):
+        files += [p for p in out_dir.glob(pattern) if p.stat().st_mtime_ns >= since_ns]
+    record_outputs(out_dir, files, tool="xperience_suite.run")
 
 
 def write_json_atomic(path: Path, obj) -> None:
@@ -66,7 +104,9 @@ def write_predictions(out_dir: Path, data: TaskData, idx: np.ndarray, pred: np.n
             for sid, t, p, c in zip(ids, truth, pred, conf):
                 w.writerow([sid, _labels(names, t), _labels(names, p), f"{c:.6f}"])
         else:
-            err = np.sqrt(np.nanmean((pred - truth) ** 2, axis=1)) if len(pred) else []
+            with warnings.catch_warnings():  # an all-NaN target row has no RMSE: NaN, quietly
+                warnings.simplefilter("ignore", RuntimeWarning)
+                err = np.sqrt(np.nanmean((pred - truth) ** 2, axis=1)) if len(pred) else []
             w.writerow(["sample_id", "rmse"])
             for sid, e in zip(ids, err):
                 w.writerow([sid, f"{e:.6f}"])

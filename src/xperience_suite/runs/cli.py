@@ -12,7 +12,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from ..errors import XperienceError
-from ..reports.run_outputs import write_json_atomic
+from ..reports.run_outputs import record_run_outputs, write_json_atomic
 
 log = logging.getLogger("xperience_suite")
 
@@ -62,4 +62,5 @@ def _record(cfg: DictConfig, err: BaseException, trace: str | None = None) -> No
     if trace:
         record["traceback"] = trace
     write_json_atomic(out / "metrics.json", record)
+    record_run_outputs(out, 0)
     log.error("job failed: %s", record["error"])

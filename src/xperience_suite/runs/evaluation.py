@@ -15,13 +15,13 @@ from ..errors import XperienceError
 from ..heads.datamodule import TaskDataModule
 from ..heads.module import HeadModule, head_module_class
 from ..reports.figures import FigureInputs
-from ..reports.run_outputs import write_json_atomic, write_input_manifest, write_predictions, \
-    write_run_figures
+from ..reports.run_outputs import clear_previous_run, record_run_outputs, write_json_atomic, \
+    write_input_manifest, write_predictions, write_run_figures
 from ..tasks import TaskData, get_task
 from ..tasks.base import trivial_target_warnings
 from ..windows.sources import load_window_set
 from ..tasks.inputs import split_feature_label
-from .training import build_episodes_task_data, plain, score_summary
+from .training import build_episodes_task_data, mark_status, plain, score_summary, status_note
 
 log = logging.getLogger("xperience_suite")
 
@@ -84,8 +84,9 @@ def _episodes_config(data_cfg: dict, tinfo: dict) -> DictConfig:
 
 
 def run_evaluation(cfg: DictConfig) -> dict:
-    t0 = time.perf_counter()
+    t0, started_ns = time.perf_counter(), time.time_ns()
     out_dir = Path(cfg.paths.output_dir)
+    clear_previous_run(out_dir, keep=Path(str(cfg.ckpt_path)))
     module, hp = load_checkpoint(cfg.ckpt_path)
     tinfo = hp["task"]
     data_cfg = plain(cfg.data) if cfg.get("data") else tinfo["data"]
@@ -126,8 +127,8 @@ def run_evaluation(cfg: DictConfig) -> dict:
                     "seed": None, "episode_id": ws.episode_id, "data_source": data_cfg["source"],
                     "checkpoint": str(cfg.ckpt_path), "evaluated_split":
                         "test" if len(data.test_idx) < len(data.y) else "all",
-                    "status": "ok", "error": None,
-                    "total_seconds": time.perf_counter() - t0})
+                    "error": None, "total_seconds": time.perf_counter() - t0})
+    mark_status(summary, task, data, ws)
     preds = module.test_predictions()
     write_predictions(out_dir, data, data.test_idx, preds["pred"], preds["confidence"],
                       preds["target"], data.class_names)
@@ -136,6 +137,10 @@ def run_evaluation(cfg: DictConfig) -> dict:
     write_run_figures(out_dir, summary, FigureInputs(summary, data, preds, task=task, module=module,
                                                      ws=ws))
     write_json_atomic(out_dir / "metrics.json", summary)
-    log.info("%s [%s, %s] %s %s = %.4f", task.name, summary["head"], summary["features"],
-             summary["evaluated_split"], summary["primary_metric"], summary["primary_value"])
+    record_run_outputs(out_dir, started_ns)
+    for w in summary["warnings"]:
+        log.warning(w)
+    log.info("%s [%s, %s] %s %s = %.4f%s", task.name, summary["head"], summary["features"],
+             summary["evaluated_split"], summary["primary_metric"], summary["primary_value"],
+             status_note(summary))
     return summary

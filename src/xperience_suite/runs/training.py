@@ -10,6 +10,7 @@ from pathlib import Path
 import hydra
 import lightning as L
 from lightning.pytorch.callbacks import EarlyStopping
+from lightning.pytorch.utilities.rank_zero import rank_zero_only
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
@@ -18,8 +19,8 @@ from ..heads.streaming import gather_test_records
 from ..heads.module import HeadModule, head_module_class
 from ..reports.figures import FigureInputs
 from ..reports.history import EpochHistory, epoch_history
-from ..reports.run_outputs import write_json_atomic, write_input_manifest, write_predictions, \
-    write_run_figures
+from ..reports.run_outputs import clear_previous_run, record_run_outputs, write_json_atomic, \
+    write_input_manifest, write_predictions, write_run_figures
 from ..reports.wandb_logging import log_run as log_wandb_run
 from ..tasks import Task, TaskData, get_task
 from ..tasks.base import trivial_target_warnings
@@ -27,7 +28,8 @@ from ..tasks.inputs import feature_label
 from ..errors import XperienceError
 from ..tasks.across_episodes import build_across_episodes
 from ..windows.episode_splits import assign_episode_splits, check_no_leakage, write_split_manifest
-from ..windows.sources import load_episode_window_sets, load_window_set
+from ..windows.sources import load_episodes, load_window_set
+from .degenerate import assess
 from ..windows.window_set import WindowSet
 
 log = logging.getLogger("xperience_suite")
@@ -58,8 +60,7 @@ def build_episodes_task_data(cfg: DictConfig) -> tuple[WindowSet, Task, TaskData
     if split.get("name") != "episodes":
         raise XperienceError("data=episodes trains and tests on whole episodes", key="split",
                              expected="split=episodes")
-    refs, episodes = load_episode_window_sets(plain(cfg.data), plain(cfg.windows),
-                                              extract_of(cfg))
+    refs, episodes, dropped = load_episodes(plain(cfg.data), plain(cfg.windows), extract_of(cfg))
     assignment = assign_episode_splits(refs, dict(split.fractions), int(split.seed))
     check_no_leakage(refs, assignment)
     task = get_task(cfg.task.name)
@@ -67,7 +68,14 @@ def build_episodes_task_data(cfg: DictConfig) -> tuple[WindowSet, Task, TaskData
     data = build_across_episodes(task, episodes, assignment, features_of(cfg), plain(cfg.task),
                                  scratch_dir=scratch)
     data.warnings += trivial_target_warnings(data)
-    data.extra["episode_split"] = (refs, assignment)
+    skipped = data.extra.get("dropped_episodes", {})
+    if skipped:
+        data.warnings.append(f"{len(skipped)} episode(s) left out by the task (too short for it, or "
+                             f"lacking its target): {', '.join(list(skipped)[:5])}"
+                             f"{' ...' if len(skipped) > 5 else ''} (reasons in split_manifest.csv)")
+    data.extra["store_dropped"] = dict(dropped)  # the data names them, the store cannot serve them
+    data.extra["episode_split"] = (refs, assignment,
+                                   {**data.extra.get("dropped_episodes", {}), **dropped})
     return episodes[0][1], task, data
 
 
@@ -163,8 +171,10 @@ def score_summary(task: Task, data: TaskData, module: HeadModule, idx: np.ndarra
 
 def run_training(cfg: DictConfig) -> dict:
     """Fit and test one head on one task; write the run folder; return the metrics summary."""
-    t0 = time.perf_counter()
+    t0, started_ns = time.perf_counter(), time.time_ns()
     out_dir = Path(cfg.paths.output_dir)
+    if rank_zero_only.rank == 0:  # DDP: the other ranks start later, into the same folder
+        clear_previous_run(out_dir)
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     ws, task, data = build_task_data(cfg)
     module = build_module(task, data, cfg)
@@ -183,7 +193,8 @@ def run_training(cfg: DictConfig) -> dict:
     summary = score_summary(task, data, module, data.test_idx)
     summary.update({"head": cfg.head.name, "features": features_of(cfg), "seed": int(cfg.seed),
                     "episode_id": ws.episode_id, "data_source": cfg.data.source,
-                    "status": "ok", "error": None, "fit_seconds": fit_seconds})
+                    "error": None, "fit_seconds": fit_seconds})
+    mark_status(summary, task, data, ws)
     if has_val:
         summary["validation"] = validation
     summary["world_size"] = trainer.world_size
@@ -203,12 +214,32 @@ def run_training(cfg: DictConfig) -> dict:
     summary["train_seconds"] = module.train_seconds
     summary["overhead_seconds"] = summary["total_seconds"] - module.train_seconds
     write_json_atomic(out_dir / "metrics.json", summary)
+    record_run_outputs(out_dir, started_ns)
     for lg in trainer.loggers:
         lg.log_metrics({f"final/{k}": v for k, v in summary["metrics"].items()})
         lg.finalize("success")
     log_wandb_run(trainer, module, summary, data, plain(cfg), out_dir)
     for w in summary["warnings"]:
         log.warning(w)
-    log.info("%s [%s, %s] test %s = %.4f", task.name, cfg.head.name, summary["features"],
-             summary["primary_metric"], summary["primary_value"])
+    log.info("%s [%s, %s] test %s = %.4f%s", task.name, cfg.head.name, summary["features"],
+             summary["primary_metric"], summary["primary_value"], status_note(summary))
     return summary
+
+
+def mark_status(summary: dict, task: Task, data: TaskData, ws: WindowSet) -> None:
+    """``status`` ``ok`` or ``degenerate`` (``runs.degenerate``); the reasons and the lesser
+    problems join ``warnings``."""
+    dims = [ws.block(n).dim for _, n in data.layout] if all(
+        n in ws.block_names for _, n in data.layout) else None
+    reasons, notes = assess(task, data, summary, dims)
+    summary["warnings"] = list(summary.get("warnings", [])) + notes + \
+        [f"degenerate: {r}" for r in reasons]
+    summary["status"] = "degenerate" if reasons else "ok"
+
+
+def status_note(summary: dict) -> str:
+    """What the last log line adds to the score: nothing when ok, else the status and why."""
+    if summary.get("status") == "ok":
+        return ""
+    why = [w[len("degenerate: "):] for w in summary.get("warnings", []) if w.startswith("degenerate: ")]
+    return f" (status: {summary.get('status')}: {'; '.join(why)})"

@@ -1,13 +1,17 @@
 """CLI: generate one sample episode, or a synthetic multi-episode set.
 
     python -m xperience_suite.sample [--out DIR] [--preset small|full] [--seed N] [--frames N] [--activity NAME]
+        [--overwrite]
     python -m xperience_suite.sample episodes=32 out=data/sample_episodes [seed=0] [preset=small]
-        [min_frames=20] [max_frames=1500] [sessions=K] [missing_fraction=0.2] [workers=W]
+        [min_frames=20] [max_frames=1500] [sessions=K] [missing_fraction=0.2] [workers=W] [overwrite=true]
 
 Every argument may be written ``--key value``, ``--key=value`` or Hydra-style ``key=value``.
 Prints the episode folder, or the set's manifest path. Without ``out``, a single episode comes from
 the cache (generated on first use) and a set is written to the cache as
 ``episodes-<preset>-n<N>-seed<S>-<version>``.
+
+An ``out`` folder holding files the generator did not write is refused (one line, exit 2)
+unless ``overwrite``, which replaces only the files the generator writes and deletes nothing.
 """
 
 from __future__ import annotations
@@ -47,7 +51,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sessions", type=int, default=None)
     p.add_argument("--missing-fraction", type=float, default=0.2)
     p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--overwrite", nargs="?", const=True, default=False, type=_flag,
+                   help="write into a folder holding other files (same-named files are replaced, "
+                        "nothing is deleted)")
     return p
+
+
+def _flag(text: str) -> bool:
+    value = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(text.lower())
+    if value is None:
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,11 +78,11 @@ def main(argv: list[str] | None = None) -> int:
             result = generate_episode_set(out, episodes=args.episodes, seed=args.seed, preset=args.preset,
                                           min_frames=args.min_frames, max_frames=args.max_frames,
                                           sessions=args.sessions, missing_fraction=args.missing_fraction,
-                                          workers=args.workers)
+                                          workers=args.workers, overwrite=args.overwrite)
             print(f"{args.episodes} episodes ready in {time.perf_counter() - start:.1f} s", file=sys.stderr)
         elif args.out:
             result = generate_episode(args.out, seed=args.seed, preset=args.preset, frames=args.frames,
-                                      activity=args.activity)
+                                      activity=args.activity, overwrite=args.overwrite)
         else:
             if args.activity != "making_coffee":
                 raise XperienceError("the cached sample is making_coffee", key="activity",

@@ -19,6 +19,7 @@ seed. Episodes are generated independently (in a process pool) and each is publi
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -32,6 +33,8 @@ import numpy as np
 
 from ..cores import usable_cores
 from ..errors import XperienceError
+from ..io import atomic_write_text, publish_folder
+from ..owned import own_files, record_outputs, refuse_foreign, remove_own
 from .activities import SCRIPTS
 from .generate import generate_episode
 from .options import GENERATOR_VERSION, SampleOptions, resolve_preset
@@ -100,7 +103,8 @@ def plan_episode_set(episodes: int, seed: int = 0, preset: str = "small", min_fr
 
 def generate_episode_set(out_dir: str | Path, episodes: int = 32, seed: int = 0, preset: str = "small",
                          min_frames: int = 20, max_frames: int | None = None, sessions: int | None = None,
-                         *, missing_fraction: float = 0.2, workers: int | None = None) -> Path:
+                         *, missing_fraction: float = 0.2, workers: int | None = None,
+                         overwrite: bool = False) -> Path:
     """Generate (or finish) the set in ``out_dir`` and write its manifest; returns the manifest path.
 
     ``max_frames`` defaults to ``DEFAULT_MAX_FRAMES[preset]`` (1,500 for "small", 6,000 for "full").
@@ -108,21 +112,32 @@ def generate_episode_set(out_dir: str | Path, episodes: int = 32, seed: int = 0,
     use). Episode folders that already exist are complete (they are published by rename) and are
     kept; a set folder planned with other arguments raises ``XperienceError``. Do not run two
     generations into the same folder at once.
+
+    A non-empty folder that is not a set this generator started (no ``episode_set.json``), or a
+    ``manifest.csv`` that differs from the one it would write and that it cannot prove it wrote
+    (a user's, or one edited since), is refused unless ``overwrite``; even then only same-named
+    files are replaced and nothing is deleted.
     """
     plans = plan_episode_set(episodes, seed, preset, min_frames, max_frames, sessions, missing_fraction)
     workers = usable_cores() if workers is None else int(workers)
     if workers < 1:
         raise XperienceError(f"workers={workers}", key="workers", expected="at least 1")
     out = Path(out_dir)
+    started = (out / SET_FILE).is_file()
+    if not started:
+        refuse_foreign(out, overwrite, "overwrite=true")
+    manifest = manifest_text(plans)
+    _check_manifest(out / MANIFEST_NAME, manifest, overwrite)
     out.mkdir(parents=True, exist_ok=True)
     _claim(out / SET_FILE, {"generator": GENERATOR_VERSION, "episodes": int(episodes), "seed": int(seed),
                             "preset": preset, "min_frames": int(min_frames),
                             "max_frames": DEFAULT_MAX_FRAMES[preset] if max_frames is None else int(max_frames),
                             "sessions": None if sessions is None else int(sessions),
                             "missing_fraction": float(missing_fraction)})
-    for stale in out.glob("session_*/.episode_*.tmp-*"):
+    for stale in out.glob("session_*/.*episode_*.tmp-*"):  # also generate_episode's own temp folder
         shutil.rmtree(stale, ignore_errors=True)  # left by an interrupted run
-    todo = sorted((p for p in plans if not (out / p.path).is_dir()), key=lambda p: -p.frames)
+    todo = sorted((p for p in plans if not _complete(out / p.path, trust_folders=started and not overwrite)),
+                  key=lambda p: -p.frames)
     if workers == 1 or len(todo) <= 1:
         for plan in todo:
             _generate_one(str(out), plan, preset)
@@ -135,20 +150,40 @@ def generate_episode_set(out_dir: str | Path, episodes: int = 32, seed: int = 0,
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)  # finished episodes stay for a resume
                 raise
-    return write_manifest(out, plans)
-
-
-def write_manifest(out: Path, plans: list[EpisodePlan]) -> Path:
-    """Write ``out/manifest.csv`` (atomically) with one row per planned episode, ``split`` empty."""
-    path = out / MANIFEST_NAME
-    tmp = out / f".{MANIFEST_NAME}.tmp"
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(MANIFEST_COLUMNS)
-        for p in plans:
-            writer.writerow([p.episode_id, p.path, "", p.session, p.activity, p.frames, "|".join(p.missing)])
-    os.replace(tmp, path)
+    path = atomic_write_text(out / MANIFEST_NAME, manifest)
+    record_outputs(out, [SET_FILE, MANIFEST_NAME], tool="xperience_suite.sample")
     return path
+
+
+def manifest_text(plans: list[EpisodePlan]) -> str:
+    """The CSV text of a set's manifest: one row per planned episode, ``split`` empty."""
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf)
+    writer.writerow(MANIFEST_COLUMNS)
+    for p in plans:
+        writer.writerow([p.episode_id, p.path, "", p.session, p.activity, p.frames, "|".join(p.missing)])
+    return buf.getvalue()
+
+
+def _check_manifest(path: Path, text: str, overwrite: bool) -> None:
+    """Refuse to replace a manifest the generator cannot prove it wrote (unless ``overwrite``)."""
+    if overwrite or not path.is_file() or path.name in own_files(path.parent):
+        return
+    try:
+        same = path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        same = False
+    if not same:
+        raise XperienceError("refusing to replace a manifest this generator did not write",
+                             file=path, key="out", expected="another folder, or overwrite=true")
+
+
+def _complete(folder: Path, trust_folders: bool) -> bool:
+    """An episode folder of the set that is already done: one the generator provably wrote, or
+    (``trust_folders``: resuming a set it started, without overwrite) any existing folder."""
+    if not folder.is_dir():
+        return False
+    return trust_folders or "annotation.hdf5" in own_files(folder)
 
 
 def read_manifest(path: str | Path) -> list[dict]:
@@ -178,11 +213,8 @@ def _generate_one(root: str, plan: EpisodePlan, preset: str) -> str:
     try:
         generate_episode(tmp, seed=plan.seed, preset=preset, frames=plan.frames, options=plan.options,
                          activity=script)
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not final.is_dir():
-                raise
+        remove_own(final)
+        publish_folder(tmp, final)  # into a folder the user had (overwrite): same-named files only
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

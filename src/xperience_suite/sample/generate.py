@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +15,8 @@ from scipy.spatial.transform import Rotation
 from ..cores import usable_cores
 from ..episode.episode import AUDIO_VIDEO, VIDEO_NAMES
 from ..errors import XperienceError
+from ..io import publish_folder
+from ..owned import record_outputs, refuse_foreign, remove_own
 from .annotation import write_annotation
 from .audio import synthesize
 from .caption import build_caption
@@ -41,13 +45,33 @@ DEPTH_RANGE = (0.1, 4.0)
 
 def generate_episode(out_dir: str | Path, *, seed: int = 0, preset: str = "small", frames: int | None = None,
                      options: SampleOptions = SampleOptions(),
-                     activity: str | ActivityScript = "making_coffee") -> Path:
+                     activity: str | ActivityScript = "making_coffee", overwrite: bool = False) -> Path:
     """Write ``annotation.hdf5`` and the six MP4s of a scripted episode into ``out_dir``.
 
     ``activity``: a name in ``SCRIPTS`` or a script value (e.g. one re-phrased by
     ``phrasing.rephrase_script``). Same ``seed`` (and arguments) => same arrays, caption and MP4
-    bytes. Returns the folder.
+    bytes. Returns the folder. The episode is written into a temporary sibling folder and then
+    published (``io.publish_folder``). A folder holding files this generator did not write (see
+    ``owned``) is refused unless ``overwrite``, which replaces only same-named files; files it
+    wrote there before are replaced or removed, nothing else is ever deleted.
     """
+    out = Path(out_dir)
+    refuse_foreign(out, overwrite, "--overwrite / overwrite=true")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        _write_episode(tmp, seed=seed, preset=preset, frames=frames, options=options, activity=activity)
+        remove_own(out)
+        publish_folder(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def _write_episode(out_dir: str | Path, *, seed: int = 0, preset: str = "small", frames: int | None = None,
+                   options: SampleOptions = SampleOptions(),
+                   activity: str | ActivityScript = "making_coffee") -> Path:
+    """``generate_episode``'s work in ``out_dir``, a new or empty folder (its temporary folder), listing what it wrote in the folder's ``owned`` marker."""
     options.validate()
     cfg, n = resolve_preset(preset, frames)
     if isinstance(activity, ActivityScript):
@@ -58,8 +82,6 @@ def generate_episode(out_dir: str | Path, *, seed: int = 0, preset: str = "small
         raise XperienceError(f"unknown activity '{activity}'", key="activity", expected=f"one of {sorted(SCRIPTS)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for stale in [CAPTION_FILE, *(f"{name}.mp4" for name in options.missing_videos)]:
-        (out / stale).unlink(missing_ok=True)  # left by an earlier run into the same folder
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
 
     tl = layout_timeline(script, n, rngs[0])
@@ -101,6 +123,7 @@ def generate_episode(out_dir: str | Path, *, seed: int = 0, preset: str = "small
     write_annotation(out / "annotation.hdf5", data, options)
     audio = None if options.no_audio else np.stack([wave, 0.85 * wave])
     _write_videos(out, views, cfg, motion, blobs, light, audio, options)
+    record_outputs(out, [p for p in out.iterdir() if p.is_file()], tool="xperience_suite.sample")
     return out
 
 

@@ -43,7 +43,8 @@ def release_pages(array) -> None:
 def build_across_episodes(task: Task, episodes: list, splits: dict[str, str], variant: str,
                           params: dict, scratch_dir: str | Path | None = None) -> TaskData:
     """``episodes``: ``[(episode_id, WindowSet)]``; ``splits``: ``{episode_id: split}``.
-    Episodes too short for the task are skipped and listed in ``info``.
+    Episodes too short for the task (or lacking its target) are skipped, listed in ``info``
+    (``skipped_episodes``) and in ``extra["dropped_episodes"]`` (``{episode_id: reason}``).
 
     ``x`` of the result is a ``RowFile`` (``(n, d)`` float32 rows in an unlinked scratch file in
     ``scratch_dir``, default the system temporary folder), in train, val, test episode order."""
@@ -55,7 +56,7 @@ def build_across_episodes(task: Task, episodes: list, splits: dict[str, str], va
         try:
             d = task.build(ws, variant, {**params, "test_fraction": 0.0})
         except XperienceError as err:
-            skipped.append(f"{eid}: {err}")
+            skipped.append((eid, str(err)))
             continue
         finally:
             release_pages(ws.X)
@@ -98,5 +99,7 @@ def build_across_episodes(task: Task, episodes: list, splits: dict[str, str], va
     else:
         data.y = np.concatenate([d.y for _, d in ordered])
     data.info.update(num_episodes={s: len(v) for s, v in by_split.items()},
-                     skipped_episodes=skipped, episode_sample_bounds=bounds.tolist())
+                     skipped_episodes=[f"{eid}: {why}" for eid, why in skipped],
+                     episode_sample_bounds=bounds.tolist())
+    data.extra["dropped_episodes"] = {eid: f"skipped by the task: {why}" for eid, why in skipped}
     return data

@@ -28,6 +28,12 @@ class HandTrajectoryForecast(Task):
                                      f"no {side.replace('_', ' ')} joints", key=f"hand_mocap/{side}",
                                      expected="hand_mocap/left_joints_3d and right_joints_3d")
         keep = np.nonzero(ws.ends + horizon <= ws.num_frames)[0]
+        if not len(keep):
+            first_end = int(ws.ends.min()) if len(ws.ends) else ws.num_frames
+            raise XperienceError(f"task '{self.name}' has no window with {horizon} frames after it: "
+                                 f"the episode has {ws.num_frames} frames", key="task.horizon",
+                                 expected=f"an episode of at least {first_end + horizon} frames, "
+                                          f"or a smaller horizon")
         future = ws.ends[keep, None] + np.arange(horizon)[None, :]  # (n, H) frame ids
         hands = np.concatenate([frames.hand_left, frames.hand_right], axis=1)  # (N, 42, 3)
         warnings = []

@@ -53,9 +53,15 @@ def check_no_leakage(refs, assignment: dict[str, str]) -> None:
                              expected="every episode and every session in exactly one split")
 
 
-def write_split_manifest(path: Path, refs, assignment: dict[str, str]) -> None:
+def write_split_manifest(path: Path, refs, assignment: dict[str, str],
+                         dropped: dict[str, str] | None = None) -> None:
+    """One row per episode: ``episode_id, path, split, session, dropped`` (why an episode of
+    the split has no samples in the run: extraction failed, too short for the task...; empty
+    when it took part)."""
+    dropped = dropped or {}
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["episode_id", "path", "split", "session"])
+        w.writerow(["episode_id", "path", "split", "session", "dropped"])
         for r in refs:
-            w.writerow([r.episode_id, str(r.path), assignment[r.episode_id], r.session])
+            w.writerow([r.episode_id, str(r.path), assignment[r.episode_id], r.session,
+                        dropped.get(r.episode_id, "")])

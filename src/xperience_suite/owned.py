@@ -1,0 +1,108 @@
+"""Which files of a folder this framework wrote, so it replaces those and never anything else.
+
+A folder the framework writes (a generated episode, an exported window folder, a run folder)
+gets ``.xperience_suite_outputs.json``: ``{"tool": ..., "files": {relative path: [size,
+mtime_ns]}}``. A listed file whose size and modification time still match is provably ours; any
+other entry of the folder (a user's ``caption.json``, notes, a file the user edited since) is not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .errors import XperienceError
+from .io import atomic_write_text
+
+MARKER = ".xperience_suite_outputs.json"
+
+
+def _stat(path: Path) -> list[int]:
+    st = path.stat()
+    return [int(st.st_size), int(st.st_mtime_ns)]
+
+
+def _listed(folder: Path) -> dict[str, list[int]]:
+    try:
+        data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        return {str(k): list(v) for k, v in data["files"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def own_files(folder: str | Path) -> list[str]:
+    """Relative paths of the files in ``folder`` that the framework provably wrote."""
+    folder = Path(folder)
+    out = []
+    for rel, stat in _listed(folder).items():
+        path = folder / rel
+        if path.is_file() and not path.is_symlink() and _stat(path) == stat:
+            out.append(rel)
+    return out
+
+
+def foreign_files(folder: str | Path, limit: int | None = None) -> list[str]:
+    """Relative paths of the files under ``folder`` that the framework did not provably write
+    (the marker itself excluded; at most ``limit``); ``[]`` for a missing or empty folder."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    own = set(own_files(folder)) | {MARKER}
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files) + [d for d in dirs if not os.listdir(Path(root) / d)]:
+            rel = (Path(root) / name).relative_to(folder).as_posix()
+            if rel not in own:
+                found.append(rel)
+                if limit is not None and len(found) >= limit:
+                    return found
+    return found
+
+
+def refuse_foreign(folder: str | Path, overwrite: bool, option: str) -> None:
+    """Raise ``XperienceError`` when ``folder`` holds files the framework did not write and
+    ``overwrite`` is off; ``option`` names the override (e.g. ``--overwrite``)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise XperienceError("the output path is a file", file=folder, key="out",
+                             expected="a folder (new, empty, or written by this tool)")
+    foreign = foreign_files(folder, limit=4)
+    if foreign and not overwrite:
+        shown = ", ".join(foreign[:3]) + (" ..." if len(foreign) > 3 else "")
+        raise XperienceError(f"refusing to write into a folder holding files this tool did not "
+                             f"write ({shown})", file=folder, key="out",
+                             expected=f"a new or empty folder, or {option} (which replaces only "
+                                      f"the files it writes and deletes nothing)")
+
+
+def remove_own(folder: str | Path, keep=()) -> list[str]:
+    """Delete the files of ``folder`` that the framework provably wrote (except ``keep``) and
+    forget them; returns what was deleted. Files it cannot prove it wrote are left alone."""
+    folder = Path(folder)
+    keep = set(keep)
+    removed = [rel for rel in own_files(folder) if rel not in keep]
+    for rel in removed:
+        (folder / rel).unlink(missing_ok=True)
+    listed = {k: v for k, v in _listed(folder).items() if k not in removed}
+    if (folder / MARKER).is_file():
+        _write_marker(folder, listed)
+    return removed
+
+
+def record_outputs(folder: str | Path, files, tool: str = "xperience_suite") -> None:
+    """Add ``files`` (paths relative to ``folder``, or absolute inside it) to the folder's list of
+    files the framework wrote, with their current size and modification time."""
+    folder = Path(folder)
+    listed = {k: v for k, v in _listed(folder).items() if (folder / k).is_file()}
+    for f in files:
+        path = Path(f) if Path(f).is_absolute() else folder / f
+        if path.is_file():
+            listed[path.relative_to(folder).as_posix()] = _stat(path)
+    _write_marker(folder, listed, tool)
+
+
+def _write_marker(folder: Path, files: dict, tool: str = "xperience_suite") -> None:
+    atomic_write_text(folder / MARKER, json.dumps({"tool": tool, "files": files}, indent=1,
+                                                  sort_keys=True))

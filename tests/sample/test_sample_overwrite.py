@@ -1,0 +1,73 @@
+"""The generators never overwrite or delete a user's files: ``--out`` into a folder they did not
+write is refused with one line (exit 2) unless ``--overwrite``/``overwrite=true``, which replaces
+only same-named files and deletes nothing."""
+
+from __future__ import annotations
+
+import csv
+
+from xperience_suite.sample.__main__ import main
+
+
+def _user_episode(folder):
+    """A user's episode folder: their annotation, a video, their caption file and notes."""
+    folder.mkdir(parents=True)
+    files = {"annotation.hdf5": b"the user's real annotation", "fisheye_cam0.mp4": b"real video",
+             "caption.json": b'{"caption": "mine"}', "notes.txt": b"do not lose me"}
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return files
+
+
+def test_sample_out_refuses_a_users_episode_folder(tmp_path, capsys):
+    folder = tmp_path / "ep"
+    files = _user_episode(folder)
+    assert main(["--out", str(folder), "--frames", "20"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--overwrite" in err and str(folder) in err
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == files  # nothing touched
+
+
+def test_sample_overwrite_replaces_only_its_own_files(tmp_path):
+    folder = tmp_path / "ep"
+    files = _user_episode(folder)
+    assert main(["--out", str(folder), "--frames", "20", "--overwrite"]) == 0
+    assert (folder / "caption.json").read_bytes() == files["caption.json"]  # not deleted
+    assert (folder / "notes.txt").read_bytes() == files["notes.txt"]
+    assert (folder / "annotation.hdf5").read_bytes()[:8] == b"\x89HDF\r\n\x1a\n"  # replaced
+    assert (folder / "stereo_right.mp4").is_file()
+
+
+def test_sample_out_rewrites_its_own_folder(tmp_path):
+    folder = tmp_path / "ep"
+    assert main(["--out", str(folder), "--frames", "20"]) == 0
+    assert main(["--out", str(folder), "--frames", "21", "--seed", "1"]) == 0  # its own: allowed
+    (folder / "fisheye_cam1.mp4").write_bytes(b"edited by the user")
+    assert main(["--out", str(folder), "--frames", "20"]) == 2  # an edited file is the user's
+
+
+def test_episode_set_refuses_a_users_manifest(tmp_path, capsys):
+    folder = tmp_path / "set"
+    folder.mkdir()
+    manifest = "episode_id,path,split\nmine,/data/mine,train\n"
+    (folder / "manifest.csv").write_text(manifest)
+    args = ["episodes=2", f"out={folder}", "min_frames=20", "max_frames=22", "workers=1"]
+    assert main(args) == 2
+    assert "overwrite=true" in capsys.readouterr().err
+    assert (folder / "manifest.csv").read_text() == manifest
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.csv"]
+
+
+def test_episode_set_overwrite_keeps_other_files(tmp_path):
+    folder = tmp_path / "set"
+    folder.mkdir()
+    (folder / "manifest.csv").write_text("episode_id,path,split\nmine,/data/mine,train\n")
+    (folder / "README.txt").write_text("my notes")
+    args = ["episodes=2", f"out={folder}", "min_frames=20", "max_frames=22", "workers=1"]
+    assert main([*args, "overwrite=true"]) == 0
+    assert (folder / "README.txt").read_text() == "my notes"
+    with open(folder / "manifest.csv", newline="") as f:
+        assert len(list(csv.DictReader(f))) == 2
+    assert main(args) == 0  # its own set now: resuming is allowed
+    (folder / "manifest.csv").write_text("episode_id,path,split\nedited,x,train\n")
+    assert main(args) == 2  # a manifest the user edited is not replaced silently
