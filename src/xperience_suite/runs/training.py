@@ -160,7 +160,7 @@ def run_training(cfg: DictConfig) -> dict:
     module = build_module(task, data, cfg)
     has_val = len(data.extra.get("val_idx", ())) > 0
     dm = TaskDataModule(data, batch_size=cfg.head.get("batch_size") or len(data.train_idx),
-                        full_batch=cfg.head.name == "minimal", seed=int(cfg.seed))
+                        full_batch=not module.family.gradient_trained, seed=int(cfg.seed))
     module.fit_scalers(dm.train_x(), dm.train_y())  # in chunks when episodes are streamed
     trainer: L.Trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_all(cfg.get("logger")) or False,
                                                  callbacks=build_callbacks(cfg.get("callbacks"), has_val))
