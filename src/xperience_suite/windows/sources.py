@@ -74,8 +74,10 @@ def load_episode_window_sets(data: dict, windows: dict) -> tuple[list, list[tupl
            int(windows.get("stride", 5)))
     if key not in _LOADED:
         refs = discover_episodes(_root(data), data.get("manifest"))
-        store = Path(str(data.get("store") or default_store_dir(data.get("cache_dir"))))
-        run_extraction(refs, store, _settings(windows), executor="local", progress=False)
+        store = Path(str(data.get("store") or default_store_dir(
+            data.get("cache_dir"), data.get("root"), data.get("manifest"))))
+        run_extraction(refs, store, _settings(windows), executor="local", progress=False,
+                       data_root=data.get("root"))
         view = open_store(store, refs)
         _LOADED.clear()
         _LOADED[key] = (refs, [(eid, view.window_set(eid)) for eid in view.episode_ids])
