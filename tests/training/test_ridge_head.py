@@ -15,16 +15,9 @@ from xperience_suite.heads.networks import solve_ridge_intercept
 from xperience_suite.runs.training import build_task_data, run_training
 
 from .conftest import TINY, compose_train
+from .test_parity import zscore
 
 L2 = 10.0
-
-
-def zscore(train: np.ndarray, *arrays: np.ndarray):
-    """z-score with train statistics (float64); constant columns -> 0 (as the framework)."""
-    train = train.astype(np.float64)
-    mu, sd = train.mean(0), train.std(0)
-    sd = np.where(sd > 1e-6 * (1 + np.abs(mu)), sd, 1.0)
-    return [np.nan_to_num((a - mu) / sd) for a in (train, *arrays)]
 
 
 def ridge_with_free_intercept(x: np.ndarray, y: np.ndarray, l2: float):

@@ -2,8 +2,9 @@
 
 ``HeadModule`` holds what every head kind shares: the train-only scalers (buffers, saved in the
 checkpoint), the network of the head family (``families.py``: the reference ``mlp``, or the
-linear map of ``minimal`` / ``ridge``), the training procedures, and test-time scoring. Subclasses per head kind define the loss, how outputs become
-predictions, and how the metric suite is fed.
+linear map of ``minimal`` / ``ridge``), the training procedures, and test-time scoring.
+Subclasses per head kind define the loss, how outputs become predictions, and how the metric
+suite is fed.
 """
 
 from __future__ import annotations
