@@ -5,6 +5,7 @@ its console scripts from another folder."""
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata as md
 import os
 import re
@@ -62,9 +63,14 @@ def _third_party_imports() -> list[tuple[str, Path, bool]]:
     return found
 
 
+@functools.lru_cache(maxsize=1)
+def _providers() -> dict[str, list[str]]:
+    return md.packages_distributions()
+
+
 def _distributions(module: str) -> set[str]:
     """Distributions that provide ``module`` (installed), else the module's own name."""
-    return {_norm(d) for d in md.packages_distributions().get(module, [module])}
+    return {_norm(d) for d in _providers().get(module, [module])}
 
 
 def test_every_third_party_import_is_declared():

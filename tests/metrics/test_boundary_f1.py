@@ -31,11 +31,11 @@ def test_double_prediction_near_one_boundary_counts_once():
     assert result == pytest.approx({"precision": 1 / 2, "recall": 1.0, "f1": 2 / 3})
 
 
-def test_greedy_nearest_first():
-    # 10 takes 11 (distance 1) first; 12 and 0 are then left without a partner
+def test_greedy_in_prediction_order():
+    # 10 comes first and takes its nearest, 11; 12 and 0 are then left without a partner
     result = boundary(frames(10, 12), frames(0, 11))
     assert result == pytest.approx({"precision": 1 / 2, "recall": 1 / 2, "f1": 1 / 2})
-    # each true boundary gets its nearest prediction: 3 matches of 4 predictions, 3 of 3 truths
+    # 0 takes 2, 30 takes 31, 33 finds nothing left, 100 takes 95
     result = boundary(frames(0, 30, 33, 100), frames(2, 31, 95))
     assert result == pytest.approx({"precision": 3 / 4, "recall": 1.0, "f1": 6 / 7})
 

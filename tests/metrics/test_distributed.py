@@ -9,7 +9,8 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from xperience_suite.metrics import MPJPE, BoundaryF1, RetrievalAtGallery, build_metric_suite
+from xperience_suite.metrics import (MPJPE, BoundaryF1, RetrievalAtGallery, SegmentScores,
+                                     build_metric_suite)
 
 WORLD = 2
 HANG_GUARD_S = 120
@@ -25,6 +26,10 @@ def shared_data() -> dict[str, torch.Tensor]:
         "joints_true": torch.randn(6, 3, 4, 3, generator=generator),
         "values_pred": torch.randn(10, 7, generator=generator),
         "values_true": torch.randn(10, 7, generator=generator),
+        "class_scores": torch.randn(12, 9, generator=generator),
+        "class_true": torch.tensor([0, 1, 1, 2, 3, 3, 3, 4, 5, 5, 6, 0]),
+        "segment_pred": torch.tensor([[0, 0, 1, 1, 2, -1], [3, 3, 3, 1, 1, 1]]),
+        "segment_true": torch.tensor([[0, 0, 0, 1, 2, -1], [3, 3, 1, 1, 1, 1]]),
     }
     data["joints_true"][4, 1, 2, 0] = float("nan")
     data["values_true"][8, 3] = float("nan")
@@ -49,6 +54,13 @@ def evaluate(rank: int, world: int) -> dict[str, float]:
     result.update({f"boundary_{k}": float(v) for k, v in boundary.compute().items()})
     result["mpjpe"] = float(mpjpe.compute())
     result.update(regression.compute())
+    classification = build_metric_suite("classification", num_classes=9)
+    classification.update(shard["class_scores"], shard["class_true"], scores=shard["class_scores"])
+    result.update({f"class_{k}": v for k, v in classification.compute().items()})
+    segments = SegmentScores()
+    for pred, true in zip(shard["segment_pred"], shard["segment_true"]):
+        segments.update(pred.numpy(), true.numpy())
+    result.update({f"segment_{k}": float(v) for k, v in segments.compute().items()})
     return result
 
 

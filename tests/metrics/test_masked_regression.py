@@ -24,7 +24,8 @@ def scores(preds, target) -> dict[str, float]:
 def test_nan_target_is_masked_and_counted():
     # finite targets 1, 2, 3 (mean 2): SST = 1 + 0 + 1 = 2, SSE = 0 + 0 + 1 = 1
     result = scores([1.0, 2.0, 4.0, 7.0], [1.0, 2.0, 3.0, NAN])
-    assert result == pytest.approx({"r2": 0.5, "mse": 1 / 3, "mae": 1 / 3, "masked_values": 1})
+    assert result == pytest.approx({"r2": 0.5, "r2_grandmean": 0.5, "mse": 1 / 3, "mae": 1 / 3,
+                                    "masked_values": 1})
 
 
 def test_nan_prediction_is_masked_and_counted():
@@ -33,18 +34,19 @@ def test_nan_prediction_is_masked_and_counted():
     assert result["mse"] == 0.0 and result["mae"] == 0.0
 
 
-def test_r2_is_over_all_values_not_the_mean_over_columns():
-    # flattened targets 0, 0, 2, 4 (mean 1.5): SST = 2.25 + 2.25 + 0.25 + 6.25 = 11, SSE = 2
-    # per column it would be (0 + 1) / 2 = 0.5
+def test_r2_pools_sums_around_column_means():
+    # column means 1 and 2: SST = 1 + 1 + 4 + 4 = 10, SSE = 2 -> 0.8; the mean of the
+    # per-column R^2 would be (0 + 1) / 2 = 0.5; around the grand mean 1.5, SST = 11 -> 9 / 11
     target = torch.tensor([[0.0, 0.0], [2.0, 4.0]])
     preds = torch.tensor([[1.0, 0.0], [1.0, 4.0]])
-    assert scores(preds, target)["r2"] == pytest.approx(9 / 11)
+    assert scores(preds, target)["r2"] == pytest.approx(0.8)
+    assert scores(preds, target)["r2_grandmean"] == pytest.approx(9 / 11)
     library = R2Score()
     library.update(preds.reshape(-1), target.reshape(-1))
-    assert scores(preds, target)["r2"] == pytest.approx(float(library.compute()))
+    assert scores(preds, target)["r2_grandmean"] == pytest.approx(float(library.compute()))
 
 
-def test_matches_library_r2_on_finite_values():
+def test_grandmean_r2_matches_library_r2_on_finite_values():
     generator = torch.Generator().manual_seed(0)
     target = torch.randn(30, 7, generator=generator)
     preds = target + 0.5 * torch.randn(30, 7, generator=generator)
@@ -54,7 +56,7 @@ def test_matches_library_r2_on_finite_values():
     library = R2Score()
     library.update(preds[finite], target[finite])
     result = scores(preds, target)
-    assert result["r2"] == pytest.approx(float(library.compute()), abs=1e-5)
+    assert result["r2_grandmean"] == pytest.approx(float(library.compute()), abs=1e-5)
     assert result["masked_values"] == 8
 
 
@@ -62,7 +64,8 @@ def test_constant_target_and_single_value_never_nan():
     assert scores([5.0, 5.0], [5.0, 5.0])["r2"] == 1.0
     assert scores([5.0, 6.0], [5.0, 5.0])["r2"] == 0.0
     single = scores([1.0, 1.0], [3.0, NAN])
-    assert single == pytest.approx({"r2": 0.0, "mse": 4.0, "mae": 2.0, "masked_values": 1})
+    assert single == pytest.approx({"r2": 0.0, "r2_grandmean": 0.0, "mse": 4.0, "mae": 2.0,
+                                    "masked_values": 1})
 
 
 def test_nothing_finite_gives_nan():

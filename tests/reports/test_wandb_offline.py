@@ -88,6 +88,10 @@ def test_offline_run_summary_holds_the_primary_metric(tmp_path, report_episode, 
     tables = {p.name.split("_table")[0].split("_")[0] for p in
               (runs[0] / "files" / "media" / "table").glob("*.table.json")}
     assert {"confusion", "predictions"} <= tables
+    images = {p.name.rsplit("_", 2)[0] for p in
+              (runs[0] / "files" / "media" / "images" / "figures").glob("*.png")}
+    assert images == {"training_curves", "confusion_matrix"} == \
+        {n.removesuffix(".png") for n in summary["figures"]}
 
 
 def test_sweep_report_logs_its_table(seed_sweep, tmp_path):

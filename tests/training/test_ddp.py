@@ -54,9 +54,9 @@ def _rows(path) -> list[dict]:
 
 
 def _macro_f1(truth: list[str], pred: list[str]) -> float:
-    """Macro-F1 over the classes present in truth or prediction."""
+    """Macro-F1 over the classes with test support (the study's definition)."""
     scores = []
-    for c in set(truth) | set(pred):
+    for c in set(truth):
         tp = sum(t == c and p == c for t, p in zip(truth, pred))
         fp = sum(t != c and p == c for t, p in zip(truth, pred))
         fn = sum(t == c and p != c for t, p in zip(truth, pred))

@@ -265,6 +265,8 @@ def test_closed_head_reports_seen_unseen_too(tmp_path, episode_set):
         "head=minimal", "head.gd_steps=10", *TINY]))
     metrics = summary["metrics"]
     assert "seen_macro_f1" in metrics and "label_space" not in summary
+    # segment scores per test episode, pooled (timeline tasks)
+    assert {"edit", "f1@10", "f1@25", "f1@50", "mof", "macro_f1_union"} <= set(metrics)
     if summary["unseen_test_classes"]:
         assert metrics["unseen_accuracy"] == 0.0  # a closed head never names an unseen label
 

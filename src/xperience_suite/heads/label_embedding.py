@@ -56,6 +56,12 @@ class LabelEmbeddingHead(ClassificationHead):
     kind = "classification"
     open_vocabulary = True
 
+    @property
+    def loss_name(self) -> str:
+        return {"ce": "class-weighted cross-entropy of cosine logits",
+                "cosine": "class-weighted 1 - cosine"}[self.hparams.head.get("embedding_loss",
+                                                                             "cosine")]
+
     def __init__(self, input_dim: int, output_dim: int, head: dict, task: dict,
                  class_names: list[str] | None = None, target_shape: list[int] | None = None):
         if not class_names or len(class_names) != output_dim:
@@ -133,14 +139,18 @@ class LabelEmbeddingHead(ClassificationHead):
         seen = self.class_weight > 0
         return F.cross_entropy(out.masked_fill(~seen, float("-inf")), y, weight=weight)
 
-    def decode(self, out, margin: float | None = None):
-        """Most probable candidate label, unseen ones included. Candidates absent from training
-        get the unseen margin added to their cosine first (calibrated stacking: a model trained
-        on the seen labels only scores those too high; 0 = plain nearest label)."""
+    def ranking_scores(self, out, margin: float | None = None):
+        """Candidate scores, unseen ones included. Candidates absent from training get the
+        unseen margin added to their cosine (calibrated stacking: a model trained on the seen
+        labels only scores those too high; 0 = plain nearest label)."""
         margin = float(self.unseen_margin) if margin is None else margin
         if margin:
             out = out + (self.class_weight == 0).to(out.dtype) * (margin / self.temperature)
-        conf, pred = out.softmax(-1).max(-1)
+        return out
+
+    def decode(self, out, margin: float | None = None):
+        """Most probable candidate label by ``ranking_scores``."""
+        conf, pred = self.ranking_scores(out, margin).softmax(-1).max(-1)
         return pred, conf
 
     # -- the unseen margin, chosen on the validation episodes --------------------------------

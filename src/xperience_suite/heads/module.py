@@ -26,6 +26,7 @@ from .networks import solve_ridge, solve_ridge_intercept
 
 class HeadModule(L.LightningModule):
     kind = ""
+    loss_name = "loss"  # the training loss, as the learning-curve figure names it
 
     def __init__(self, input_dim: int, output_dim: int, head: dict, task: dict,
                  class_names: list[str] | None = None, target_shape: list[int] | None = None):
@@ -212,6 +213,7 @@ class ClassificationHead(HeadModule):
     """Multiclass labels; class-weighted cross-entropy (inverse train frequency)."""
 
     kind = "classification"
+    loss_name = "class-weighted cross-entropy"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -244,15 +246,19 @@ class ClassificationHead(HeadModule):
         return (y < len(seen)) & seen[y.clamp(0, len(seen) - 1)]
 
     def update_metrics(self, metrics, out, pred, y, group=None):
-        """Also feeds the seen/unseen-class split of the suite (``target_seen``)."""
-        metrics.update(pred, y, target_seen=self.target_seen(y))
+        """Also feeds the seen/unseen-class split of the suite (``target_seen``) and the
+        class scores the top-k recall ranks (``scores``)."""
+        metrics.update(pred, y, target_seen=self.target_seen(y), scores=self.ranking_scores(out))
+
+    def ranking_scores(self, out: torch.Tensor) -> torch.Tensor:
+        """``(B, C)`` class scores as ``decode`` ranks them: classes with no training sample
+        get -inf (like scikit-learn, such a class is never predicted)."""
+        seen = self.class_weight > 0
+        return out.masked_fill(~seen, float("-inf")) if seen.any() else out
 
     def decode(self, out):
-        """Most probable class among those seen in training (like scikit-learn, a class with no
-        training sample is never predicted)."""
-        seen = self.class_weight > 0
-        prob = out.masked_fill(~seen, float("-inf")).softmax(-1) if seen.any() else out.softmax(-1)
-        conf, pred = prob.max(-1)
+        """Most probable class among those seen in training."""
+        conf, pred = self.ranking_scores(out).softmax(-1).max(-1)
         return pred, conf
 
 
@@ -269,6 +275,7 @@ class MultilabelHead(HeadModule):
     """Object sets; BCE with positive weights clipped to [1, 20]; at least one label per sample."""
 
     kind = "multilabel"
+    loss_name = "weighted binary cross-entropy"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -306,6 +313,7 @@ class RegressionHead(HeadModule):
     """Real-valued targets; MSE on z-scored targets (non-finite targets masked); ridge minimal."""
 
     kind = "regression"
+    loss_name = "MSE of z-scored targets"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -361,7 +369,9 @@ class TrajectoryHead(RegressionHead):
 
 
 class RetrievalHead(RegressionHead):
-    """Projection into a target block; ranked by cosine in the z-scored target space."""
+    """Projection into a target block; ranked by cosine in the raw target space (the
+    prediction mapped back from z-scores, as the study ranks), and also in the z-scored space
+    (``*_zscored`` keys). A non-finite true value counts as its train mean (0 when z-scored)."""
 
     kind = "retrieval"
 
@@ -369,11 +379,16 @@ class RetrievalHead(RegressionHead):
         return build_metric_suite(self.kind, primary=self.hparams.task["primary_metric"])
 
     def update_metrics(self, metrics, out, pred, y, group=None):
-        truth = torch.nan_to_num(self.scale_y(y))
-        if self.hparams.task.get("query") == "target":
-            metrics.update(truth, out, group=group)
-        else:
-            metrics.update(out, truth, group=group)
+        truth_z = torch.nan_to_num(self.scale_y(y), nan=0.0, posinf=0.0, neginf=0.0)
+        zscored = (truth_z, out) if self.hparams.task.get("query") == "target" else (out, truth_z)
+        metrics.update(*self.ranking_pair(pred, y), group=group, views={"zscored": zscored})
+
+    def ranking_pair(self, pred: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(queries, gallery)`` the task ranks, in the raw target space (the study's): the
+        predictions ``pred`` and the targets ``y`` (masked values at the train mean), in the order
+        of the task's ``query`` (the run's rank histogram uses it too)."""
+        truth = torch.where(torch.isfinite(y), y, self.y_mean.to(y.dtype))
+        return (truth, pred) if self.hparams.task.get("query") == "target" else (pred, truth)
 
 
 HEAD_MODULES: dict[str, type[HeadModule]] = {

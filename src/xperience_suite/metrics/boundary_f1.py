@@ -6,11 +6,12 @@ sequence, e.g. one episode's test span. Frames of one ``group`` id are matched t
 ``compute``, so a sequence may arrive in several calls (and ranks: ids must be unique across
 ranks); frames of different groups never match.
 
-Matching is greedy and one-to-one, nearest first: every (prediction, true boundary) pair with
-``|pred - true| <= tolerance`` (inclusive: exactly ``tolerance`` frames still matches) is taken in
-order of distance (ties: earlier true frame, then earlier prediction) when neither side is
-matched yet. Greedy can match fewer pairs than a maximum matching: with predictions 10, 12 and
-true boundaries 0, 11, prediction 10 takes 11 (distance 1) and 12 and 0 stay unmatched.
+Matching is the study's: greedy in prediction order (predictions taken in time order, i.e. by
+frame), each prediction matched to the nearest true boundary not matched yet with
+``|pred - true| <= tolerance`` (inclusive: exactly ``tolerance`` frames still matches; ties go to
+the earlier true frame). Greedy can match fewer pairs than a maximum matching: with true
+boundaries 0, 8, predictions 6, 9 and tolerance 6, prediction 6 takes 8 (its nearest) and 9
+finds nothing left, although 6-0 and 9-8 would match both.
 precision = matched / predictions, recall = matched / true boundaries, F1 their harmonic mean
 (0.0 when both are 0); an empty denominator (no predictions, or no true boundaries)
 gives ``zero_division`` (0.0 by default) for that ratio.
@@ -31,21 +32,23 @@ from xperience_suite.errors import XperienceError
 
 
 def greedy_matches(pred_frames: Tensor, true_frames: Tensor, tolerance: int) -> int:
-    """Number of one-to-one nearest-first matches within ``tolerance``; ``(P,), (T,) -> int``."""
+    """Matches taken greedily in prediction (frame) order, each the nearest unused true frame
+    within ``tolerance``; ``(P,), (T,) -> int``."""
     if len(pred_frames) == 0 or len(true_frames) == 0:
         return 0
-    distance = (pred_frames[:, None] - true_frames[None, :]).abs()
-    pred_idx, true_idx = torch.nonzero(distance <= tolerance, as_tuple=True)
-    if len(pred_idx) == 0:
-        return 0
-    order = sorted(zip(distance[pred_idx, true_idx].tolist(), true_frames[true_idx].tolist(),
-                       pred_frames[pred_idx].tolist(), true_idx.tolist(), pred_idx.tolist()))
-    used_pred, used_true = set(), set()
-    for _, _, _, t, p in order:
-        if t not in used_true and p not in used_pred:
-            used_true.add(t)
-            used_pred.add(p)
-    return len(used_true)
+    true_sorted = sorted(true_frames.tolist())
+    used = [False] * len(true_sorted)
+    matched = 0
+    for p in sorted(pred_frames.tolist()):
+        best = None
+        for t, frame in enumerate(true_sorted):
+            gap = abs(p - frame)
+            if not used[t] and gap <= tolerance and (best is None or gap < best[0]):
+                best = (gap, t)
+        if best is not None:
+            used[best[1]] = True
+            matched += 1
+    return matched
 
 
 def _frames(frames: Tensor, key: str) -> Tensor:

@@ -4,6 +4,9 @@ Predictions and targets are ``(B, F, J, 3)``: F future frames, J joints, xyz. Th
 is the L2 norm over xyz; MPJPE is the mean over every finite joint of every frame (or of the last
 frame only with ``final_frame=True``). Flat rows ``(B, F * J * 3)`` in frame, joint, xyz order are
 accepted when ``num_frames`` is given (hand forecasting: ``(B, 1260)`` with ``num_frames=10``).
+``joints`` restricts the mean to some joints: ``joints=(0, 21)`` (both wrists in MANO order,
+left then right) gives the wrists' average displacement error (ADE), and with
+``final_frame=True`` their final displacement error (FDE).
 
 Masking: a joint whose target or prediction has any non-finite coordinate is left out and counted
 in ``masked_count``; one bad joint never turns the score into NaN. The score is NaN only when no
@@ -11,6 +14,8 @@ joint at all was finite.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -37,10 +42,12 @@ class MPJPE(Metric):
     higher_is_better = False
     full_state_update = False
 
-    def __init__(self, final_frame: bool = False, num_frames: int | None = None, **kwargs):
+    def __init__(self, final_frame: bool = False, num_frames: int | None = None,
+                 joints: Sequence[int] | None = None, **kwargs):
         super().__init__(**kwargs)
         self.final_frame = final_frame
         self.num_frames = num_frames
+        self.joints = None if joints is None else [int(j) for j in joints]
         count = torch.tensor(0, dtype=torch.long)
         self.add_state("sum_error", default=torch.tensor(0.0, dtype=torch.float64),
                        dist_reduce_fx="sum")
@@ -56,6 +63,11 @@ class MPJPE(Metric):
                                  expected=f"{tuple(target.shape)}, got {tuple(preds.shape)}")
         if self.final_frame:
             preds, target = preds[:, -1:], target[:, -1:]
+        if self.joints is not None:
+            if max(self.joints) >= preds.shape[2]:
+                raise XperienceError("joint selection outside the trajectories", key="joints",
+                                     expected=f"ids below {preds.shape[2]}, got {self.joints}")
+            preds, target = preds[:, :, self.joints], target[:, :, self.joints]
         finite = (torch.isfinite(preds) & torch.isfinite(target)).all(dim=-1)
         error = torch.linalg.vector_norm((preds - target).to(torch.float64), dim=-1)
         self.sum_error += error[finite].sum()

@@ -9,6 +9,11 @@ Ranks are pessimistic: a query's rank is the number of gallery items of its grou
 similarity is >= the positive's, the positive included, so a tie never helps (a model that
 outputs one constant vector gets the worst rank, not rank 1). A non-finite similarity counts as
 -inf: a NaN query ranks its positive last; a NaN gallery item never outranks anything.
+
+Views: the study ranks in the raw target space; a head may also score another space (the
+z-scored one) by passing ``views={"zscored": (query, gallery)}`` to ``update``. A metric built
+with ``view="zscored"`` ranks that pair instead and suffixes its keys (``mrr_zscored``); the
+plain metric (``view=None``) ignores ``views``.
 """
 
 from __future__ import annotations
@@ -52,8 +57,10 @@ class RetrievalAtGallery(Metric):
     higher_is_better = True
     full_state_update = False
 
-    def __init__(self, top_k: Sequence[int] = (1, 5, 10), **kwargs):
+    def __init__(self, top_k: Sequence[int] = (1, 5, 10), view: str | None = None, **kwargs):
         super().__init__(**kwargs)
+        self.view = view
+        self.suffix = f"_{view}" if view else ""
         if not top_k or any(int(k) < 1 for k in top_k):
             raise XperienceError("bad top-k list for retrieval", key="top_k",
                                  expected=f"positive integers, got {list(top_k)}")
@@ -62,8 +69,14 @@ class RetrievalAtGallery(Metric):
         self.add_state("gallery", default=[], dist_reduce_fx="cat")
         self.add_state("group", default=[], dist_reduce_fx="cat")
 
-    def update(self, query: Tensor, gallery: Tensor, group: Tensor | None = None) -> None:
-        """Add B pairs: ``query (B, d)``, its positive ``gallery (B, d)``, ``group (B,)`` ids."""
+    def update(self, query: Tensor, gallery: Tensor, group: Tensor | None = None,
+               views: dict[str, tuple[Tensor, Tensor]] | None = None) -> None:
+        """Add B pairs: ``query (B, d)``, its positive ``gallery (B, d)``, ``group (B,)`` ids
+        (or this metric's ``view`` pair from ``views``; nothing when ``views`` lacks it)."""
+        if self.view is not None:
+            if not views or self.view not in views:
+                return
+            query, gallery = views[self.view]
         if query.ndim != 2 or query.shape != gallery.shape:
             raise XperienceError("query and gallery vectors must pair up row by row", key="query",
                                  expected=f"two (B, d) tensors of one shape, got "
@@ -81,13 +94,16 @@ class RetrievalAtGallery(Metric):
         collected = not isinstance(self.query, list) or bool(self.query)
         query = dim_zero_cat(self.query) if collected else None
         if query is None or query.shape[0] == 0:
+            if self.view is not None:  # the head never passed this view
+                return {}
             nan = torch.tensor(float("nan"), dtype=torch.float64, device=self.device)
-            return {"mrr": nan, **{f"top{k}": nan.clone() for k in self.top_k}}
+            return {f"mrr{self.suffix}": nan,
+                    **{f"top{k}{self.suffix}": nan.clone() for k in self.top_k}}
         group = dim_zero_cat(self.group)
         grouped = bool((group != group[0]).any())
         ranks = gallery_ranks(query, dim_zero_cat(self.gallery), group if grouped else None)
         ranks = ranks.to(torch.float64)
-        result = {"mrr": (1.0 / ranks).mean()}
+        result = {f"mrr{self.suffix}": (1.0 / ranks).mean()}
         for k in self.top_k:
-            result[f"top{k}"] = (ranks <= k).to(torch.float64).mean()
+            result[f"top{k}{self.suffix}"] = (ranks <= k).to(torch.float64).mean()
         return result

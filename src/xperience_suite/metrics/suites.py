@@ -1,30 +1,40 @@
 """Metric suites per head kind: one ``MetricSuite`` scores one task's test predictions.
 
 ``build_metric_suite(kind, **kw)`` looks the kind up in ``METRIC_SETS`` and returns a
-``MetricSuite`` (a ``torch.nn.Module``, so Lightning moves it with the model). What ``update``
-takes, per kind:
+``MetricSuite`` (a ``torch.nn.Module``, so Lightning moves it with the model); ``score_arrays``
+scores whole (prediction, truth) arrays at once (bootstrap resamples). What ``update`` takes, per
+kind:
 
 - ``classification`` (``num_classes``): logits or scores ``(B, C)`` (argmax) or class indices
-  ``(B,)``; target indices ``(B,)``. macro_f1 (primary), accuracy (micro: share correct). Macro-F1
-  averages the classes present in target or prediction (torchmetrics skips classes with no
-  tp/fp/fn, as scikit-learn does). ``num_classes=1`` is scored as 2 classes (torchmetrics needs
-  at least 2); the empty class is skipped, so an all-correct single-class test scores 1.0.
+  ``(B,)``; target indices ``(B,)``. macro_f1 (primary), accuracy (micro: share correct),
+  balanced_accuracy, macro_f1_union, top5_recall. Macro-F1 and balanced accuracy average the
+  classes with test support (the study's definition; ``SupportedClassScores``);
+  macro_f1_union averages the classes present in target or prediction (torchmetrics'
+  ``average="macro"``). ``num_classes=1`` is scored as 2 classes; the empty class has no
+  support, so an all-correct single-class test scores 1.0. With ``scores=(B, C)`` and more than
+  5 classes also top5_recall (class-mean top-5 recall, EPIC-KITCHENS' anticipation metric).
   With ``target_seen=(B,) bool`` (true class seen in training) also seen_accuracy,
   seen_macro_f1, unseen_accuracy, unseen_macro_f1 (``SeenUnseenClassification``; a subset
   without samples is left out).
 - ``binary`` (alias ``pair``): class-1 probabilities or logits ``(B,)`` (probabilities when all
   lie in [0, 1], else logits; class 1 when > 0.5), two-class scores ``(B, 2)`` (argmax) or labels
-  ``(B,)``; target 0/1 ``(B,)``. f1 of class 1 (primary), accuracy, macro_f1.
+  ``(B,)``; target 0/1 ``(B,)``. f1 of class 1 (primary), accuracy, macro_f1 (over the classes
+  with test support, as the study's ablation), macro_f1_union, balanced_accuracy.
 - ``multilabel`` (``num_labels``, ``threshold=0.5``): probabilities ``(B, L)`` (logits when any
   value lies outside [0, 1]); ``at_least_one`` turns them into the predicted set; target 0/1
   ``(B, L)``. micro_f1 (primary), macro_f1 (every label counts, an absent one as 0, as in
   scikit-learn).
-- ``regression``: any matching shapes, all values flattened, non-finite entries masked:
-  r2 (primary), mse, mae, masked_values.
+- ``regression``: any matching shapes ``(B, ...)``, non-finite entries masked: r2 (primary; the
+  study's R^2 around each column's test mean, pooled), r2_grandmean (around the mean of all
+  values, the former definition), mse, mae, masked_values.
 - ``trajectory`` (``num_frames`` for flat rows): ``(B, F, J, 3)`` or ``(B, F * J * 3)``:
-  mpjpe (primary, lower is better), final_mpjpe, and r2, mse, mae, masked_values over the values.
-- ``retrieval`` (``top_k=(1, 5, 10)``): ``update(query (B, d), gallery (B, d), group=(B,))``, the
-  positive of query i being gallery row i: mrr (primary), top1, top5, top10.
+  mpjpe (primary, lower is better), final_mpjpe, wrist_ade and wrist_fde (``wrists``: joints
+  0 and 21 by default, the two wrists of the (42, 3) two-hand layout in MANO order; ``None``
+  for other layouts), and the regression numbers over the values.
+- ``retrieval`` (``top_k=(1, 5, 10)``): ``update(query (B, d), gallery (B, d), group=(B,),
+  views={"zscored": (query, gallery)})``, the positive of query i being gallery row i: mrr
+  (primary), top1, top5, top10 in the space given (the raw target space), and the same with
+  ``_zscored`` over the ``zscored`` view when one is passed.
 
 Every factory takes ``primary=`` to pick another primary metric of its suite; ``higher_is_better``
 follows from the primary's name.
@@ -40,15 +50,19 @@ import torch
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 from torchmetrics.classification import (BinaryAccuracy, BinaryF1Score, MulticlassAccuracy,
-                                         MulticlassF1Score, MultilabelF1Score)
+                                         MultilabelF1Score)
 
 from xperience_suite.errors import XperienceError
+from xperience_suite.metrics.classification import ClassMeanTopKRecall, SupportedClassScores
 from xperience_suite.metrics.masked_regression import MaskedRegressionMetrics
 from xperience_suite.metrics.mpjpe import MPJPE
 from xperience_suite.metrics.retrieval import RetrievalAtGallery
 from xperience_suite.metrics.seen_unseen import SeenUnseenClassification
 
-LOWER_IS_BETTER = frozenset({"mse", "mae", "mpjpe", "final_mpjpe", "masked_values"})
+LOWER_IS_BETTER = frozenset({"mse", "mae", "mpjpe", "final_mpjpe", "wrist_ade", "wrist_fde",
+                             "masked_values"})
+TOP_K = 5  # class-mean top-k recall of the classification suite
+WRISTS = (0, 21)  # joint ids of the left and right wrist in the (42, 3) two-hand layout
 
 
 def at_least_one(probs: Tensor, threshold: float = 0.5) -> Tensor:
@@ -106,12 +120,17 @@ def _classification(num_classes: int, primary: str = "macro_f1") -> SuiteSpec:
         raise XperienceError("classification needs at least one class", key="num_classes",
                              expected=f">= 1, got {num_classes}")
     scored = max(2, num_classes)
-    names = ("macro_f1", "accuracy")
-    metrics = MetricCollection({
-        "macro_f1": MulticlassF1Score(num_classes=scored, average="macro"),
+    top_k = scored > TOP_K  # with <= 5 classes every true class is in the top 5
+    names = ("macro_f1", "accuracy", "balanced_accuracy", "macro_f1_union",
+             *((f"top{TOP_K}_recall",) if top_k else ()))
+    metrics = {
+        "supported": SupportedClassScores(num_classes=scored),
         "accuracy": MulticlassAccuracy(num_classes=scored, average="micro"),
         "seen_unseen": SeenUnseenClassification(num_classes=scored),
-    }, compute_groups=False)
+    }
+    if top_k:
+        metrics["top_k"] = ClassMeanTopKRecall(num_classes=scored, k=TOP_K)
+    metrics = MetricCollection(metrics, compute_groups=False)
     return SuiteSpec(metrics, _check_primary("classification", primary, names), names,
                      partial(_class_indices, num_classes=num_classes))
 
@@ -127,11 +146,11 @@ def _binary_labels(preds: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def _binary(primary: str = "f1") -> SuiteSpec:
-    names = ("f1", "accuracy", "macro_f1")
+    names = ("f1", "accuracy", "macro_f1", "macro_f1_union", "balanced_accuracy")
     metrics = MetricCollection({
         "f1": BinaryF1Score(),
         "accuracy": BinaryAccuracy(),
-        "macro_f1": MulticlassF1Score(num_classes=2, average="macro"),
+        "supported": SupportedClassScores(num_classes=2),
     }, compute_groups=False)
     return SuiteSpec(metrics, _check_primary("binary", primary, names), names, _binary_labels)
 
@@ -164,24 +183,33 @@ def _multilabel(num_labels: int, primary: str = "micro_f1", threshold: float = 0
 
 
 def _regression(primary: str = "r2") -> SuiteSpec:
-    names = ("r2", "mse", "mae", "masked_values")
+    names = ("r2", "r2_grandmean", "mse", "mae", "masked_values")
     metrics = MetricCollection({"regression": MaskedRegressionMetrics()}, compute_groups=False)
     return SuiteSpec(metrics, _check_primary("regression", primary, names), names)
 
 
-def _trajectory(num_frames: int | None = None, primary: str = "mpjpe") -> SuiteSpec:
-    names = ("mpjpe", "final_mpjpe", "r2", "mse", "mae", "masked_values")
-    metrics = MetricCollection({
+def _trajectory(num_frames: int | None = None, primary: str = "mpjpe",
+                wrists: Sequence[int] | None = WRISTS) -> SuiteSpec:
+    names = ("mpjpe", "final_mpjpe", *(("wrist_ade", "wrist_fde") if wrists else ()),
+             "r2", "r2_grandmean", "mse", "mae", "masked_values")
+    metrics = {
         "mpjpe": MPJPE(num_frames=num_frames),
         "final_mpjpe": MPJPE(final_frame=True, num_frames=num_frames),
         "regression": MaskedRegressionMetrics(),
-    }, compute_groups=False)
-    return SuiteSpec(metrics, _check_primary("trajectory", primary, names), names)
+    }
+    if wrists:
+        metrics["wrist_ade"] = MPJPE(num_frames=num_frames, joints=wrists)
+        metrics["wrist_fde"] = MPJPE(final_frame=True, num_frames=num_frames, joints=wrists)
+    return SuiteSpec(MetricCollection(metrics, compute_groups=False),
+                     _check_primary("trajectory", primary, names), names)
 
 
 def _retrieval(primary: str = "mrr", top_k: Sequence[int] = (1, 5, 10)) -> SuiteSpec:
-    names = ("mrr", *(f"top{k}" for k in top_k))
-    metrics = MetricCollection({"retrieval": RetrievalAtGallery(top_k=top_k)}, compute_groups=False)
+    plain = ("mrr", *(f"top{k}" for k in top_k))
+    names = (*plain, *(f"{n}_zscored" for n in plain))
+    metrics = MetricCollection({"retrieval": RetrievalAtGallery(top_k=top_k),
+                                "retrieval_zscored": RetrievalAtGallery(top_k=top_k, view="zscored")},
+                               compute_groups=False)
     return SuiteSpec(metrics, _check_primary("retrieval", primary, names), names)
 
 
@@ -212,7 +240,8 @@ class MetricSuite(nn.Module):
         self._prepare = spec.prepare
 
     def update(self, preds: Tensor, target: Tensor, **extra: Tensor) -> None:
-        """Add a batch; ``extra`` reaches the metrics that take it (retrieval's ``group``)."""
+        """Add a batch; ``extra`` reaches the metrics that take it (retrieval's ``group`` and
+        ``views``, classification's ``target_seen`` and ``scores``)."""
         if self._prepare is not None:
             preds, target = self._prepare(preds, target)
         self.metrics.update(preds, target, **extra)
@@ -238,3 +267,14 @@ def build_metric_suite(kind: str, **kw) -> MetricSuite:
         raise XperienceError(f"bad arguments for the {kind} metric suite: {err}", key="kind",
                              expected=f"the arguments of {METRIC_SETS[kind].__name__}") from err
     return MetricSuite(kind, spec)
+
+
+def score_arrays(kind: str, preds, target, suite: dict | None = None, **extra) -> dict[str, float]:
+    """Plain-array path: the ``kind`` suite (built with ``suite`` kwargs) over whole
+    ``preds``/``target`` arrays (numpy or tensors) in one update; ``extra`` as ``update``'s.
+    For a resampled test set (bootstrap), pass the resampled rows."""
+    metrics = build_metric_suite(kind, **(suite or {}))
+    as_tensor = lambda v: torch.as_tensor(v) if not isinstance(v, (dict, Tensor)) else v  # noqa: E731
+    metrics.update(as_tensor(preds), as_tensor(target),
+                   **{k: as_tensor(v) for k, v in extra.items() if v is not None})
+    return metrics.compute()

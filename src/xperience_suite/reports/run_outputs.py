@@ -1,4 +1,4 @@
-"""What every run writes in its folder: metrics.json, predictions, feature manifest."""
+"""What every run writes in its folder: metrics.json, predictions, feature manifest, figures."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import numpy as np
 
 from ..tasks.base import TaskData
 from ..windows.window_set import WindowSet
+from .figures import FigureInputs, write_figures
 
 
 def write_json_atomic(path: Path, obj) -> None:
@@ -72,6 +73,12 @@ def write_predictions(out_dir: Path, data: TaskData, idx: np.ndarray, pred: np.n
             np.savez_compressed(out_dir / "predictions.npz", sample_id=np.array(ids),
                                 truth=truth.astype(np.float32), prediction=pred.astype(np.float32))
     return path
+
+
+def write_run_figures(out_dir: Path, summary: dict, inputs: FigureInputs) -> None:
+    """The run's PNGs beside ``metrics.json``; their file names go into ``summary["figures"]``
+    and the time spent drawing them into ``summary["figure_seconds"]``."""
+    summary["figures"], summary["figure_seconds"] = write_figures(out_dir, inputs)
 
 
 def _name(names: list[str], k) -> str:

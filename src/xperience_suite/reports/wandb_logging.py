@@ -21,10 +21,13 @@ def run_name(summary: dict) -> str:
     return f"{summary['task']}-{summary['features']}-{summary['head']}-s{summary['seed']}"
 
 
-def log_run(trainer, module, summary: dict, data, config: dict | None = None) -> None:
+def log_run(trainer, module, summary: dict, data, config: dict | None = None,
+            out_dir: Path | None = None) -> None:
     """Log a finished run to every W&B logger of ``trainer``, then finish the W&B run.
 
-    Summary keys: ``primary_metric``, ``primary_value``, each test metric and the timings."""
+    Summary keys: ``primary_metric``, ``primary_value``, each test metric and the timings; the
+    run's figures (``summary["figures"]`` in ``out_dir``) are logged as images
+    ``figures/<name>``."""
     runs = wandb_runs(trainer)
     if not runs:
         return
@@ -49,6 +52,9 @@ def log_run(trainer, module, summary: dict, data, config: dict | None = None) ->
                 y_true=preds["target"].astype(int).tolist(),
                 preds=preds["pred"].astype(int).tolist(),
                 class_names=list(data.class_names or []))})
+        if out_dir is not None and summary.get("figures"):
+            run.log({f"figures/{Path(name).stem}": wandb.Image(str(Path(out_dir) / name))
+                     for name in summary["figures"]})
         run.finish()
 
 

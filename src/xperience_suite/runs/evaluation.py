@@ -14,7 +14,9 @@ from omegaconf import DictConfig, OmegaConf
 from ..errors import XperienceError
 from ..heads.datamodule import TaskDataModule
 from ..heads.module import HeadModule, head_module_class
-from ..reports.run_outputs import write_json_atomic, write_input_manifest, write_predictions
+from ..reports.figures import FigureInputs
+from ..reports.run_outputs import write_json_atomic, write_input_manifest, write_predictions, \
+    write_run_figures
 from ..tasks import TaskData, get_task
 from ..tasks.base import trivial_target_warnings
 from ..windows.sources import load_window_set
@@ -130,6 +132,8 @@ def run_evaluation(cfg: DictConfig) -> dict:
                       preds["target"], data.class_names)
     write_input_manifest(ws, data.layout, out_dir / "feature_manifest.json")
     OmegaConf.save(cfg, out_dir / "config.yaml", resolve=True)
+    write_run_figures(out_dir, summary, FigureInputs(summary, data, preds, task=task, module=module,
+                                                     ws=ws))
     write_json_atomic(out_dir / "metrics.json", summary)
     log.info("%s [%s, %s] %s %s = %.4f", task.name, summary["head"], summary["features"],
              summary["evaluated_split"], summary["primary_metric"], summary["primary_value"])

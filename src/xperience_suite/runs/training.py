@@ -17,7 +17,10 @@ from ..heads.datamodule import TaskDataModule
 from ..heads.streaming import gather_test_records
 from ..heads.module import HeadModule, head_module_class
 from ..metrics.suites import LOWER_IS_BETTER
-from ..reports.run_outputs import write_json_atomic, write_input_manifest, write_predictions
+from ..reports.figures import FigureInputs
+from ..reports.history import EpochHistory, epoch_history
+from ..reports.run_outputs import write_json_atomic, write_input_manifest, write_predictions, \
+    write_run_figures
 from ..reports.wandb_logging import log_run as log_wandb_run
 from ..tasks import Task, TaskData, get_task
 from ..tasks.base import trivial_target_warnings
@@ -181,7 +184,8 @@ def run_training(cfg: DictConfig) -> dict:
                         full_batch=not module.family.gradient_trained, seed=int(cfg.seed))
     module.fit_scalers(dm.train_x(), dm.train_y())  # in chunks when episodes are streamed
     trainer: L.Trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_all(cfg.get("logger")) or False,
-                                                 callbacks=build_callbacks(cfg.get("callbacks"), has_val))
+                                                 callbacks=build_callbacks(cfg.get("callbacks"), has_val)
+                                                 + [EpochHistory()])
     t_fit = time.perf_counter()
     validation = fit_and_test(trainer, module, dm)
     fit_seconds = time.perf_counter() - t_fit
@@ -204,6 +208,8 @@ def run_training(cfg: DictConfig) -> dict:
         write_split_manifest(out_dir / "split_manifest.csv", *data.extra["episode_split"])
         summary["episode_id"] = None
     OmegaConf.save(cfg, out_dir / "config.yaml", resolve=True)
+    write_run_figures(out_dir, summary, FigureInputs(summary, data, preds, task=task, module=module,
+                                                     ws=ws, history=epoch_history(trainer)))
     summary["total_seconds"] = time.perf_counter() - t0
     summary["train_seconds"] = module.train_seconds
     summary["overhead_seconds"] = summary["total_seconds"] - module.train_seconds
@@ -211,7 +217,7 @@ def run_training(cfg: DictConfig) -> dict:
     for lg in trainer.loggers:
         lg.log_metrics({f"final/{k}": v for k, v in summary["metrics"].items()})
         lg.finalize("success")
-    log_wandb_run(trainer, module, summary, data, plain(cfg))
+    log_wandb_run(trainer, module, summary, data, plain(cfg), out_dir)
     for w in summary["warnings"]:
         log.warning(w)
     log.info("%s [%s, %s] test %s = %.4f", task.name, cfg.head.name, summary["features"],

@@ -31,10 +31,12 @@ class HandTrajectoryForecast(Task):
         future = ws.ends[keep, None] + np.arange(horizon)[None, :]  # (n, H) frame ids
         hands = np.concatenate([frames.hand_left, frames.hand_right], axis=1)  # (N, 42, 3)
         warnings = []
+        units = "the dataset's coordinate unit (the annotation states none), root-relative"
         if frames.body_root is not None:
             hands = hands - frames.body_root[:, None, :]
         else:
             warnings.append("no body keypoints: hand targets are not root-relative")
+            units = "the dataset's coordinate unit (the annotation states none), camera frame"
         y = hands[future].reshape(len(keep), -1).astype(np.float32)  # (n, H*42*3)
         names = select_inputs(ws, None, variant, self.name)
         train, test = chronological_split(len(keep), params["test_fraction"], self.name)
@@ -42,7 +44,14 @@ class HandTrajectoryForecast(Task):
                         train_idx=train, test_idx=test,
                         sample_ids=[f"{ws.episode_id}:w{int(i)}" for i in keep],
                         input_blocks=names, target_shape=(horizon, 42, 3),
-                        info={"horizon": horizon, "dropped_windows": int(ws.num_windows - len(keep))},
+                        info={"horizon": horizon, "units": units,
+                              "dropped_windows": int(ws.num_windows - len(keep))},
                         warnings=warnings)
         data.extra["window_index"] = keep
         return data
+
+    def join_episode_extras(self, data, test_parts):
+        """Also records the test episodes' target ``units`` (metrics.json)."""
+        super().join_episode_extras(data, test_parts)
+        if test_parts:
+            data.info["units"] = test_parts[0].info["units"]

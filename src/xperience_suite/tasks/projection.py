@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..metrics.masked_regression import regression_r2
 from ..windows.window_set import WindowSet
 from .base import Task, TaskData, chronological_split
 from .inputs import AUDIO_BLOCK, MOTION_BLOCKS, TEXT_BLOCK, VISUAL_BLOCKS, base_blocks, \
@@ -22,6 +23,7 @@ def projection_data(task: Task, ws: WindowSet, variant: str, params: dict,
                     input_blocks=names, target_blocks=tnames,
                     info={"target_dim": int(sum(ws.block(t).dim for t in tnames))})
     data.extra["window_index"] = np.arange(ws.num_windows)
+    data.extra["target_block_dims"] = {t: int(ws.block(t).dim) for t in tnames}  # y's columns
     return data
 
 
@@ -67,3 +69,16 @@ class ModalityReconstruction(Task):
     def build(self, ws, variant, params):
         return projection_data(self, ws, variant, params, MOTION_BLOCKS + [AUDIO_BLOCK],
                                VISUAL_BLOCKS)
+
+    def join_episode_extras(self, data, test_parts):
+        super().join_episode_extras(data, test_parts)
+        if test_parts:
+            data.extra["target_block_dims"] = test_parts[0].extra["target_block_dims"]
+
+    def extra_metrics(self, data, pred_test):
+        """The study's R^2 of each target block alone (``r2/<block>``)."""
+        dims = data.extra.get("target_block_dims")
+        if not dims or len(data.test_idx) == 0:
+            return {}
+        scores = regression_r2(np.asarray(pred_test), np.asarray(data.y)[data.test_idx], dims)
+        return {k: v for k, v in scores.items() if k.startswith("r2/")}

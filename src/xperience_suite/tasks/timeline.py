@@ -1,9 +1,14 @@
-"""Label tasks on the whole window vector: current action, current sub-task, next action."""
+"""Label tasks on the whole window vector: current action, current sub-task, next action.
+
+The current-label tasks also report action-segmentation scores (``SegmentScores``: Edit,
+F1@{10,25,50}, MoF) of the test windows in time order, expanded to the frames they cover, per
+episode and pooled over the test episodes."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..metrics.segments import SegmentScores, window_frame_labels
 from ..windows.window_set import WindowSet
 from .base import Task, TaskData, chronological_split, encode_labels
 from .inputs import select_inputs
@@ -31,11 +36,39 @@ def classification_data(task: Task, ws: WindowSet, variant: str, params: dict,
                     info={"unseen_test_classes": len(unseen), "unseen_test_class_names": unseen,
                           "num_classes": len(class_names), "unlabeled_windows": len(labels) - len(keep)})
     data.extra["window_index"] = keep
+    data.extra["sample_spans"] = np.stack([ws.starts[keep], ws.ends[keep]], axis=1)  # [start, end)
     return data
 
 
+class SegmentScored(Task):
+    """A label task over time: its test windows are also scored as a segmentation."""
+
+    def join_episode_extras(self, data, test_parts):
+        """Each test episode is one sequence: its window spans, tagged with its position."""
+        super().join_episode_extras(data, test_parts)
+        if test_parts:
+            data.extra["test_spans"] = np.concatenate([d.extra["sample_spans"] for d in test_parts])
+            data.extra["test_groups"] = np.concatenate(
+                [np.full(len(d.y), g) for g, d in enumerate(test_parts)])
+
+    def extra_metrics(self, data, pred_test):
+        """Edit, F1@{10,25,50} and MoF (0..100) of the test windows' labels vs the truth."""
+        spans = data.extra.get("test_spans")
+        if spans is None:
+            spans = data.extra["sample_spans"][data.test_idx]
+        groups = data.extra.get("test_groups", np.zeros(len(spans), dtype=np.int64))
+        truth, pred = np.asarray(data.y)[data.test_idx], np.asarray(pred_test)
+        # every rank holds all gathered test predictions: no second sum across ranks
+        metric = SegmentScores(sync_on_compute=False)
+        for g in np.unique(groups):
+            sel = np.flatnonzero(groups == g)
+            metric.update(window_frame_labels(spans[sel], pred[sel]),
+                          window_frame_labels(spans[sel], truth[sel]))
+        return {k: float(v) for k, v in metric.compute().items()}
+
+
 @register_task
-class TimelineAction(Task):
+class TimelineAction(SegmentScored):
     name = "timeline_action"
     display_name = "Current action"
 
@@ -45,7 +78,7 @@ class TimelineAction(Task):
 
 
 @register_task
-class TimelineSubtask(Task):
+class TimelineSubtask(SegmentScored):
     name = "timeline_subtask"
     display_name = "Current sub-task"
 

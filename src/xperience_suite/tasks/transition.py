@@ -1,4 +1,10 @@
-"""Transition detection: is the window centre within ``tolerance`` frames of an action change?"""
+"""Transition detection: is the window centre within ``tolerance`` frames of an action change?
+
+The window centre is ``(start + end_inclusive) // 2`` (frame ``start + 9`` of a 20-frame window).
+A change is a frame ``i`` whose action label and frame ``i - 1``'s are both present and differ.
+Boundary precision/recall/F1 score the centres of the windows predicted "transition" against the
+changes from the first to the last test window centre (inclusive), matched greedily in
+prediction order (``BoundaryF1``)."""
 
 from __future__ import annotations
 
@@ -13,15 +19,23 @@ CLASSES = ["steady", "transition"]
 
 
 def change_frames(frame_labels: list[str]) -> np.ndarray:
-    """Frames whose label differs from the previous labeled frame (unlabeled frames skipped)."""
-    out, prev = [], None
-    for f, lab in enumerate(frame_labels):
-        if not lab:
-            continue
-        if prev is not None and lab != prev:
-            out.append(f)
-        prev = lab
-    return np.asarray(out, dtype=np.int64)
+    """Frames ``i`` whose label and frame ``i - 1``'s are both present ("" = absent) and
+    differ."""
+    labels = np.asarray(frame_labels, dtype=object)
+    both = (labels[1:] != "") & (labels[:-1] != "")
+    return (np.flatnonzero(both & (labels[1:] != labels[:-1])) + 1).astype(np.int64)
+
+
+def window_centres(ws) -> np.ndarray:
+    """``(W,)`` centre frame ``(start + end_inclusive) // 2`` of every window."""
+    return (ws.starts + ws.ends - 1) // 2
+
+
+def in_span(changes: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """The changes from the first to the last of ``centres`` (inclusive)."""
+    if len(centres) == 0:
+        return changes[:0]
+    return changes[(changes >= centres.min()) & (changes <= centres.max())]
 
 
 @register_task
@@ -29,12 +43,13 @@ class TransitionDetection(Task):
     name = "transition_detection"
     display_name = "Transition detection"
     needs_frames = True
+    figures = ("confusion_matrix", "boundary_timeline")
 
     def build(self, ws, variant, params):
         frames = self.require_frames(ws)
         tol = int(params["tolerance"])
         changes = change_frames(frames.action_label)
-        centres = (ws.starts + ws.ends) // 2
+        centres = window_centres(ws)
         if len(changes):
             dist = np.abs(centres[:, None] - changes[None, :]).min(axis=1)
             labels = [CLASSES[int(d <= tol)] for d in dist]
@@ -46,9 +61,8 @@ class TransitionDetection(Task):
         data.extra["tolerance"] = tol
         test_windows = data.extra["window_index"][data.test_idx]
         if len(test_windows):  # an episode that is wholly train (episode splits) has no test span
-            lo, hi = int(ws.starts[test_windows[0]]), int(ws.ends[test_windows[-1]])
             data.extra["test_centres"] = centres[test_windows]
-            data.extra["test_boundaries"] = changes[(changes >= lo) & (changes < hi)]
+            data.extra["test_boundaries"] = in_span(changes, centres[test_windows])
         return data
 
     def join_episode_extras(self, data, test_parts):
@@ -60,9 +74,10 @@ class TransitionDetection(Task):
         data.extra["test_centres"] = np.concatenate([d.extra["sample_centres"] for d in test_parts])
         data.extra["test_groups"] = np.concatenate(
             [np.full(len(d.y), g) for g, d in enumerate(test_parts)])
-        data.extra["test_boundaries"] = np.concatenate([d.extra["change_frames"] for d in test_parts])
+        spans = [in_span(d.extra["change_frames"], d.extra["sample_centres"]) for d in test_parts]
+        data.extra["test_boundaries"] = np.concatenate(spans)
         data.extra["boundary_groups"] = np.concatenate(
-            [np.full(len(d.extra["change_frames"]), g) for g, d in enumerate(test_parts)])
+            [np.full(len(s), g) for g, s in enumerate(spans)])
 
     def extra_metrics(self, data, pred_test: np.ndarray) -> dict:
         """Boundary precision/recall/F1 of predicted transition centres vs true change frames."""
@@ -70,7 +85,8 @@ class TransitionDetection(Task):
 
         if "test_boundaries" not in data.extra:
             return {}
-        metric = BoundaryF1(tolerance=data.extra["tolerance"])
+        # every rank holds all gathered test predictions: no second sum across ranks
+        metric = BoundaryF1(tolerance=data.extra["tolerance"], sync_on_compute=False)
         hit = np.asarray(pred_test) == list(data.class_names).index(CLASSES[1])
         centres, truth = data.extra["test_centres"], data.extra["test_boundaries"]
         pred_groups = data.extra.get("test_groups", np.zeros(len(centres), dtype=np.int64))
