@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import XperienceError
 from ..windows.window_set import BlockSpan, WindowSet
+from .registry import PUBLISHED_NAMES
 
 
 def manifest_entries(blocks: list[BlockSpan]) -> list[dict]:
@@ -23,7 +24,8 @@ def write_manifest(window_set: WindowSet | list[BlockSpan], path: str | Path) ->
 
 def read_manifest(path: str | Path, num_columns: int | None = None) -> list[BlockSpan]:
     """Blocks of a manifest, checked: contiguous from column 0, ``end - start == dim``, unique
-    names, and (when given) ending at ``num_columns``."""
+    names, and (when given) ending at ``num_columns``. A block the study published under another
+    name (``PUBLISHED_NAMES``: its ``audio_raw_logmel_fisheye_cam0``) gets our name."""
     path = Path(path)
     try:
         entries = json.loads(path.read_text())
@@ -36,7 +38,8 @@ def read_manifest(path: str | Path, num_columns: int | None = None) -> list[Bloc
     blocks, col = [], 0
     for i, e in enumerate(entries):
         try:
-            b = BlockSpan(str(e["name"]), int(e["start"]), int(e["end"]),
+            name = PUBLISHED_NAMES.get(str(e["name"]), str(e["name"]))
+            b = BlockSpan(name, int(e["start"]), int(e["end"]),
                           bool(e.get("available", True)))
             dim = int(e.get("dim", b.dim))
         except (KeyError, TypeError, ValueError):

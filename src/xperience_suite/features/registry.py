@@ -29,6 +29,8 @@ KINDS = ("frame", "imu", "static", "window")
 EXTRA_BLOCKS = ("raw_logmel",)
 AUDIO_BLOCK = "audio_fisheye_cam0_aac"
 RAW_LOGMEL_BLOCK = "raw_logmel"
+#: Names the study's published artifacts give our blocks (read as ours from a manifest).
+PUBLISHED_NAMES = {"audio_raw_logmel_fisheye_cam0": RAW_LOGMEL_BLOCK}
 
 _PACKAGE_CONTRACT = Path(__file__).with_name("contract.json")
 _SHARED_CONTRACT = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / \

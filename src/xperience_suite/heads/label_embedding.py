@@ -94,7 +94,7 @@ class LabelEmbeddingHead(ClassificationHead):
         emb = torch.from_numpy(self.embed_texts(self.hparams.class_names))
         self.register_buffer("label_embeddings", emb)  # (C, E), rows L2-normalised
         self.embedding_dim = emb.shape[1]
-        base = head.get("embedding_base", "none") if self.head_name == "mlp" else "none"
+        base = head.get("embedding_base", "none") if self.family.gradient_trained else "none"
         if base not in ("none", "ridge"):
             raise XperienceError(f"embedding_base={base!r}", key="head.embedding_base",
                                  expected="ridge or none")

@@ -1,9 +1,10 @@
 """LightningModules that fit a head on one task and score it with torchmetrics.
 
 ``HeadModule`` holds what every head kind shares: the train-only scalers (buffers, saved in the
-checkpoint), the network (``minimal`` linear/ridge or the reference ``mlp``), both training
-procedures, and test-time scoring. Subclasses per head kind define the loss, how outputs become
-predictions, and how the metric suite is fed.
+checkpoint), the network of the head family (``families.py``: the reference ``mlp``, or the
+linear map of ``minimal`` / ``ridge``), the training procedures, and test-time scoring.
+Subclasses per head kind define the loss, how outputs become predictions, and how the metric
+suite is fed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from torch.nn import functional as F
 
 from ..errors import XperienceError
 from ..metrics.suites import at_least_one, build_metric_suite
-from .networks import reference_mlp, solve_ridge, zero_linear
+from .families import head_family
+from .networks import solve_ridge, solve_ridge_intercept
 
 
 class HeadModule(L.LightningModule):
@@ -30,8 +32,9 @@ class HeadModule(L.LightningModule):
                  class_names: list[str] | None = None, target_shape: list[int] | None = None):
         super().__init__()
         self.save_hyperparameters()
-        self.head_name = head["name"]
-        self.automatic_optimization = self.head_name == "mlp"
+        self.family = head_family(head["name"])
+        self.head_name = self.family.name
+        self.automatic_optimization = self.family.gradient_trained
         self.net = self.build_net(input_dim, output_dim, head)
         self.register_buffer("x_mean", torch.zeros(input_dim))
         self.register_buffer("x_std", torch.ones(input_dim))
@@ -42,11 +45,8 @@ class HeadModule(L.LightningModule):
         self.train_seconds = 0.0  # wall time of the training loop itself (set by fit)
 
     def build_net(self, input_dim: int, output_dim: int, head: dict) -> nn.Module:
-        """The trainable map: the reference MLP (``mlp``) or one linear layer (``minimal``)."""
-        if self.head_name == "mlp":
-            return reference_mlp(input_dim, output_dim, head["hidden"], head["layers"],
-                                 head["dropout"])
-        return zero_linear(input_dim, output_dim)
+        """The trainable map of the head family (the reference MLP or one linear layer)."""
+        return self.family.network(input_dim, output_dim, head)
 
     # -- scalers -----------------------------------------------------------------------------
     def fit_scalers(self, x_train, y_train: torch.Tensor) -> None:
@@ -90,10 +90,13 @@ class HeadModule(L.LightningModule):
         return None
 
     def fit_minimal(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Full-batch gradient descent with an L2 penalty (the reference logistic heads).
+        """Full-batch gradient descent with an L2 penalty (the reference logistic heads), or the
+        ``ridge`` family's closed-form ridge classifier (``fit_ridge_labels``).
 
         Runs in float64: at the reference step size the iteration amplifies rounding, and float32
         drifts measurably from the reference."""
+        if self.family.ridge_labels:
+            return self.fit_ridge_labels(x, y)
         cfg = self.hparams.head
         xs = self.scale_x(x).double()
         weight = torch.zeros_like(self.net.weight, dtype=torch.float64, requires_grad=True)
@@ -110,10 +113,28 @@ class HeadModule(L.LightningModule):
             self.net.bias.copy_(bias)
         return loss.detach().float()
 
+    def fit_ridge_labels(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """One-vs-rest ridge classifier (scikit-learn's ``RidgeClassifier``): closed-form ridge
+        (``head.ridge_l2``, unpenalised intercept) from z-scored inputs to ``{-1, +1}`` targets,
+        one column per class or object. The decision values are the head's outputs: the class
+        with the largest one, an object when it is > 0 (the most decided one when none is)."""
+        xs = self.scale_x(x)
+        target = self.ridge_label_targets(y).to(xs.dtype)
+        weight, bias = solve_ridge_intercept(xs, target, float(self.hparams.head["ridge_l2"]))
+        with torch.no_grad():
+            self.net.weight.copy_(weight.T)
+            self.net.bias.copy_(bias)
+        return F.mse_loss(self.net(xs), target).detach()
+
+    def ridge_label_targets(self, y: torch.Tensor) -> torch.Tensor:
+        """``(n, output_dim)`` targets in {-1, +1} of the ridge classifier (label kinds)."""
+        raise XperienceError(f"head=ridge has no label fit for {self.kind} targets",
+                             key="head", expected="a classification, pair or multilabel task")
+
     def configure_optimizers(self):
-        """AdamW for the MLP; the minimal heads fit themselves in ``fit_minimal`` (no optimizer)."""
+        """AdamW for the MLP; the full-batch heads fit themselves in ``fit_minimal``."""
         cfg = self.hparams.head
-        if self.head_name == "mlp":
+        if self.family.gradient_trained:
             return torch.optim.AdamW(self.parameters(), lr=cfg["lr"],
                                      weight_decay=cfg["weight_decay"])
         return None
@@ -215,6 +236,9 @@ class ClassificationHead(HeadModule):
     def loss(self, out, y):
         return F.cross_entropy(out, y, weight=self.class_weight.to(out.dtype))
 
+    def ridge_label_targets(self, y):
+        return 2.0 * F.one_hot(y, self.hparams.output_dim).double() - 1.0
+
     def target_seen(self, y: torch.Tensor) -> torch.Tensor:
         """``(B,)`` bool: whether each target's class occurred in training (ids past the head's
         classes, which evaluate.py appends for another episode's new labels, never did)."""
@@ -271,6 +295,9 @@ class MultilabelHead(HeadModule):
     def loss(self, out, y):
         return F.binary_cross_entropy_with_logits(out, y.to(out.dtype),
                                                   pos_weight=self.pos_weight.to(out.dtype))
+
+    def ridge_label_targets(self, y):
+        return 2.0 * y.double() - 1.0
 
     def decode(self, out):
         prob = out.sigmoid()

@@ -1,4 +1,4 @@
-"""The two head families: the reference MLP and the minimal (linear / ridge) heads."""
+"""The maps the head families fit: the reference MLP, a linear layer, closed-form ridge."""
 
 from __future__ import annotations
 
@@ -41,3 +41,14 @@ def solve_ridge(x: torch.Tensor, y: torch.Tensor, l2: float) -> torch.Tensor:
     cov = x64.T @ x64
     cov.diagonal().add_(l2)
     return torch.linalg.solve(cov, x64.T @ y64).to(x.dtype)
+
+
+@torch.no_grad()
+def solve_ridge_intercept(x: torch.Tensor, y: torch.Tensor,
+                          l2: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Ridge ``(W (d, k), b (k,))`` minimising ||x W + b - y||^2 + l2 ||W||^2: the intercept is
+    not penalised (x and y are centred on their column means first, as scikit-learn's ``Ridge``)."""
+    x64, y64 = x.double(), y.double()
+    x_mean, y_mean = x64.mean(0), y64.mean(0)
+    weight = solve_ridge(x64 - x_mean, y64 - y_mean, l2).double()
+    return weight.to(x.dtype), (y_mean - x_mean @ weight).to(x.dtype)

@@ -25,17 +25,22 @@ def _in_multirun() -> bool:
 
 
 def failure_record(cfg: DictConfig, err: BaseException) -> dict:
-    from .training import features_of
+    from ..tasks import get_task
+    from .training import features_of, primary_metric_of
 
     task = cfg.get("task", {}).get("name")
     try:
         features = features_of(cfg)
     except Exception:  # an unknown family name is itself the failure being recorded
         features = cfg.get("features", {}).get("name")
+    try:  # the metric the run would have been judged by (reports label the cell with it)
+        primary, higher = primary_metric_of(get_task(task), cfg)
+    except Exception:  # an unknown task or metric is itself the failure
+        primary, higher = None, None
     return {"task": task, "head": cfg.get("head", {}).get("name"),
             "features": features, "seed": cfg.get("seed"),
             "status": "failed", "error": f"{type(err).__name__}: {err}",
-            "primary_metric": None, "primary_value": None, "higher_is_better": None}
+            "primary_metric": primary, "primary_value": None, "higher_is_better": higher}
 
 
 def guarded(fn, cfg: DictConfig):

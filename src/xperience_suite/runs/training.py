@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from ..heads.datamodule import TaskDataModule
 from ..heads.streaming import gather_test_records
 from ..heads.module import HeadModule, head_module_class
+from ..metrics.suites import LOWER_IS_BETTER
 from ..reports.figures import FigureInputs
 from ..reports.history import EpochHistory, epoch_history
 from ..reports.run_outputs import clear_previous_run, record_run_outputs, write_json_atomic, \
@@ -92,9 +93,20 @@ def build_task_data(cfg: DictConfig) -> tuple[WindowSet, Task, TaskData]:
     return ws, task, data
 
 
+def primary_metric_of(task: Task, cfg: DictConfig) -> tuple[str, bool]:
+    """The run's primary metric and whether higher is better: ``task.primary_metric`` when set
+    (an experiment scoring tasks by other metrics, e.g. ``experiment=audio_ablation_study``),
+    else the task's own."""
+    chosen = (cfg.get("task") or {}).get("primary_metric")
+    if not chosen or chosen == task.primary_metric:
+        return task.primary_metric, task.higher_is_better
+    return str(chosen), str(chosen) not in LOWER_IS_BETTER
+
+
 def build_module(task: Task, data: TaskData, cfg: DictConfig) -> HeadModule:
+    primary, higher = primary_metric_of(task, cfg)
     task_info = {"name": task.name, "display_name": task.display_name, "kind": data.kind,
-                 "primary_metric": task.primary_metric, "higher_is_better": task.higher_is_better,
+                 "primary_metric": primary, "higher_is_better": higher,
                  "query": data.extra.get("query"), "params": plain(cfg.task),
                  "features": features_of(cfg), "input_blocks": data.input_blocks,
                  "target_blocks": data.target_blocks, "windows": plain(cfg.windows),
@@ -105,6 +117,10 @@ def build_module(task: Task, data: TaskData, cfg: DictConfig) -> HeadModule:
         input_dim=data.input_dim, output_dim=data.output_dim, head=head,
         task=task_info, class_names=data.class_names,
         target_shape=list(data.target_shape) if data.target_shape else None)
+    if primary != task.primary_metric and primary not in module.metrics.names:
+        raise XperienceError(f"task '{task.name}' has no metric '{primary}'",
+                             key="task.primary_metric",
+                             expected=f"one of {list(module.metrics.names)} or null")
     data.info.update(module.run_info())  # recorded in metrics.json
     return module
 
@@ -154,11 +170,13 @@ def score_summary(task: Task, data: TaskData, module: HeadModule, idx: np.ndarra
     scores = {k: float(v) for k, v in module.metrics.compute().items()}
     preds = module.test_predictions()
     scores.update(task.extra_metrics(data, preds["pred"]))
-    primary = task.primary_metric
+    info = module.hparams.task  # the run's primary metric (``primary_metric_of``)
+    primary = info.get("primary_metric") or task.primary_metric
+    higher = info.get("higher_is_better", task.higher_is_better)
     summary = {
         "task": task.name, "task_display_name": task.display_name,
         "primary_metric": primary, "primary_value": scores.get(primary, float("nan")),
-        "higher_is_better": task.higher_is_better, "metrics": scores,
+        "higher_is_better": bool(higher), "metrics": scores,
         "num_train": int(len(data.train_idx)), "num_test": int(len(idx)),
         "unseen_test_classes": int(data.info.get("unseen_test_classes", 0)),
         "feature_dim": int(data.input_dim), "input_blocks": data.input_blocks,
@@ -180,7 +198,7 @@ def run_training(cfg: DictConfig) -> dict:
     module = build_module(task, data, cfg)
     has_val = len(data.extra.get("val_idx", ())) > 0
     dm = TaskDataModule(data, batch_size=cfg.head.get("batch_size") or len(data.train_idx),
-                        full_batch=cfg.head.name == "minimal", seed=int(cfg.seed))
+                        full_batch=not module.family.gradient_trained, seed=int(cfg.seed))
     module.fit_scalers(dm.train_x(), dm.train_y())  # in chunks when episodes are streamed
     trainer: L.Trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_all(cfg.get("logger")) or False,
                                                  callbacks=build_callbacks(cfg.get("callbacks"), has_val)

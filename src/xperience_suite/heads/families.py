@@ -1,0 +1,50 @@
+"""The head families (the ``head`` config group's ``name``): how a head's map is built and fit.
+
+| family    | map                   | labels (classes, pairs, objects)             | regression / projection |
+| --------- | --------------------- | -------------------------------------------- | ----------------------- |
+| `mlp`     | the reference MLP     | AdamW on weighted CE / BCE, mini-batches     | AdamW on MSE            |
+| `minimal` | one linear layer      | full-batch logistic regression (GD)          | closed-form ridge       |
+| `ridge`   | one linear layer      | closed-form one-vs-rest ridge on {-1, +1}    | closed-form ridge       |
+
+``ridge`` is the head of the study's audio ablation (``audio_ablation_and_raw_upgrade.py``):
+every task by closed-form ridge on z-scored inputs.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+from torch import nn
+
+from ..errors import XperienceError
+from .networks import reference_mlp, zero_linear
+
+
+def _mlp(d_in: int, d_out: int, head: dict) -> nn.Module:
+    return reference_mlp(d_in, d_out, head["hidden"], head["layers"], head["dropout"])
+
+
+def _linear(d_in: int, d_out: int, head: dict) -> nn.Module:
+    return zero_linear(d_in, d_out)
+
+
+class HeadFamily(NamedTuple):
+    name: str
+    gradient_trained: bool  # Lightning's optimizer loop over mini-batches; else one full-batch fit
+    ridge_labels: bool  # labels fit by closed-form one-vs-rest ridge; else logistic GD
+    network: Callable[[int, int, dict], nn.Module]  # (input dim, output dim, head config)
+
+
+HEAD_FAMILIES: dict[str, HeadFamily] = {f.name: f for f in (
+    HeadFamily("mlp", gradient_trained=True, ridge_labels=False, network=_mlp),
+    HeadFamily("minimal", gradient_trained=False, ridge_labels=False, network=_linear),
+    HeadFamily("ridge", gradient_trained=False, ridge_labels=True, network=_linear),
+)}
+
+
+def head_family(name: str) -> HeadFamily:
+    """The family of ``head.name``; an unknown name is a one-line error."""
+    if name not in HEAD_FAMILIES:
+        raise XperienceError(f"unknown head '{name}'", key="head.name",
+                             expected=f"one of {list(HEAD_FAMILIES)}")
+    return HEAD_FAMILIES[name]
