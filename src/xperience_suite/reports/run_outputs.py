@@ -74,6 +74,24 @@ def write_predictions(out_dir: Path, data: TaskData, idx: np.ndarray, pred: np.n
     return path
 
 
+def write_split_frames(path: Path, data: TaskData) -> Path:
+    """``split_frames.csv``: per sample its id, split (train / val / test / purged) and the first
+    and last frame (inclusive) its inputs and target read (empty when the task has no spans)."""
+    split = np.full(len(data.sample_ids), "", dtype=object)
+    for name, idx in (("train", data.train_idx), ("val", data.extra.get("val_idx")),
+                      ("test", data.test_idx), ("purged", data.extra.get("purged_idx"))):
+        if idx is not None:
+            split[np.asarray(idx, dtype=np.int64)] = name
+    span = data.frame_span
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["sample_id", "split", "first_frame", "last_frame"])
+        for i, sid in enumerate(data.sample_ids):
+            first, last = ("", "") if span is None else (int(span[i, 0]), int(span[i, 1]))
+            w.writerow([sid, split[i] or "unused", first, last])
+    return path
+
+
 def _name(names: list[str], k) -> str:
     k = int(k)
     return names[k] if 0 <= k < len(names) else f"<unseen:{k}>"

@@ -16,7 +16,8 @@ from omegaconf import DictConfig, OmegaConf
 from ..heads.datamodule import TaskDataModule
 from ..heads.streaming import gather_test_records
 from ..heads.module import HeadModule, head_module_class
-from ..reports.run_outputs import write_json_atomic, write_input_manifest, write_predictions
+from ..reports.run_outputs import (write_json_atomic, write_input_manifest, write_predictions,
+                                   write_split_frames)
 from ..reports.wandb_logging import log_run as log_wandb_run
 from ..tasks import Task, TaskData, get_task
 from ..tasks.base import trivial_target_warnings
@@ -24,6 +25,7 @@ from ..tasks.inputs import feature_label
 from ..errors import XperienceError
 from ..tasks.across_episodes import build_across_episodes
 from ..windows.episode_splits import assign_episode_splits, check_no_leakage, write_split_manifest
+from ..windows.purge import purge_margin, purge_overlapping
 from ..windows.sources import load_episode_window_sets, load_window_set
 from ..windows.window_set import WindowSet
 
@@ -59,6 +61,7 @@ def build_episodes_task_data(cfg: DictConfig) -> tuple[WindowSet, Task, TaskData
                                  scratch_dir=scratch)
     data.warnings += trivial_target_warnings(data)
     data.extra["episode_split"] = (refs, assignment)
+    data.info["num_purged"] = 0  # whole episodes never share frames
     return episodes[0][1], task, data
 
 
@@ -71,8 +74,27 @@ def build_task_data(cfg: DictConfig) -> tuple[WindowSet, Task, TaskData]:
     ws = load_window_set(plain(cfg.data), plain(cfg.windows))
     task = get_task(cfg.task.name)
     data = task.build(ws, features_of(cfg), plain(cfg.task))
+    purge_train(data, (cfg.get("split") or {}).get("purge", "auto"))
     data.warnings += trivial_target_warnings(data)
     return ws, task, data
+
+
+def purge_train(data: TaskData, setting) -> None:
+    """``split.purge``: drop from train the samples whose frames come within the margin of a
+    test sample's frames (the test set is untouched); record them for ``split_frames.csv``."""
+    margin = purge_margin(setting)
+    data.info["num_purged"] = 0
+    if margin is None or data.frame_span is None:
+        return
+    data.train_idx, purged = purge_overlapping(data.frame_span, data.train_idx, data.test_idx,
+                                               margin)
+    data.extra["purged_idx"] = purged
+    data.info["num_purged"] = int(len(purged))
+    if data.kind == "classification" and len(purged):  # a class only the purged samples had
+        names = data.class_names
+        unseen = sorted({names[k] for k in data.y[data.test_idx]} -
+                        {names[k] for k in data.y[data.train_idx]})
+        data.info.update(unseen_test_classes=len(unseen), unseen_test_class_names=unseen)
 
 
 def build_module(task: Task, data: TaskData, cfg: DictConfig) -> HeadModule:
@@ -182,6 +204,7 @@ def run_training(cfg: DictConfig) -> dict:
     write_predictions(out_dir, data, data.test_idx, preds["pred"], preds["confidence"],
                       preds["target"], data.class_names)
     write_input_manifest(ws, data.layout, out_dir / "feature_manifest.json")
+    write_split_frames(out_dir / "split_frames.csv", data)
     if "episode_split" in data.extra:
         write_split_manifest(out_dir / "split_manifest.csv", *data.extra["episode_split"])
         summary["episode_id"] = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import XperienceError
-from .base import Task, TaskData, chronological_split
+from .base import Task, TaskData, chronological_split, window_span
 from .inputs import select_inputs
 from .registry import register_task
 
@@ -45,4 +45,9 @@ class HandTrajectoryForecast(Task):
                         info={"horizon": horizon, "dropped_windows": int(ws.num_windows - len(keep))},
                         warnings=warnings)
         data.extra["window_index"] = keep
+        data.frame_span = self.frame_span(ws, keep, params)
         return data
+
+    def frame_span(self, ws, windows, params):
+        """The window and the ``horizon`` future frames its target reads."""
+        return window_span(ws, windows, after=int(params["horizon"]))

@@ -22,6 +22,7 @@ def projection_data(task: Task, ws: WindowSet, variant: str, params: dict,
                     input_blocks=names, target_blocks=tnames,
                     info={"target_dim": int(sum(ws.block(t).dim for t in tnames))})
     data.extra["window_index"] = np.arange(ws.num_windows)
+    data.frame_span = task.frame_span(ws, data.extra["window_index"], params)
     return data
 
 
