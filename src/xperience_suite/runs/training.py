@@ -18,6 +18,7 @@ from ..heads.streaming import gather_test_records
 from ..heads.module import HeadModule, head_module_class
 from ..reports.run_outputs import (write_json_atomic, write_input_manifest, write_predictions,
                                    write_split_frames)
+from ..reports.bootstrap import primary_interval
 from ..reports.wandb_logging import log_run as log_wandb_run
 from ..tasks import Task, TaskData, get_task
 from ..tasks.base import trivial_target_warnings
@@ -203,6 +204,7 @@ def run_training(cfg: DictConfig) -> dict:
     preds = module.test_predictions()
     write_predictions(out_dir, data, data.test_idx, preds["pred"], preds["confidence"],
                       preds["target"], data.class_names)
+    summary.update(primary_interval(module, data, task.primary_metric, out_dir))
     write_input_manifest(ws, data.layout, out_dir / "feature_manifest.json")
     write_split_frames(out_dir / "split_frames.csv", data)
     if "episode_split" in data.extra:
