@@ -1,8 +1,8 @@
 """95% intervals of a run's primary metric: a seeded bootstrap over its test samples.
 
 The resamples respect what makes test samples dependent. One episode: a moving-block bootstrap
-over the test samples in time order (``BLOCK`` units a block, about one action segment; the two
-samples of a pair are one unit). Several test episodes: a cluster bootstrap over episodes. A
+over the test samples in time order (``BLOCK`` units a block, about one action segment, fewer
+on a short test set; the two samples of a pair are one unit). Several test episodes: a cluster bootstrap over episodes. A
 resample is a row of ``counts`` (how often each test sample is drawn); the draws depend only on
 the test set's units and ``SEED``, so two runs on the same test samples share every resample
 and the difference of their replicates is the paired bootstrap of the metric difference.
@@ -78,7 +78,7 @@ def resample_counts(units: np.ndarray, clusters: bool, n_resamples: int = N_RESA
         unit_counts = np.zeros((n_resamples, n_units))
         np.add.at(unit_counts, (np.arange(n_resamples)[:, None], picks), 1.0)
     else:
-        length = min(block, n_units)
+        length = block_length(n_units, block)
         k = -(-n_units // length)
         starts = rng.integers(0, n_units - length + 1, size=(n_resamples, k))
         lengths = np.full(k, length)
@@ -89,6 +89,11 @@ def resample_counts(units: np.ndarray, clusters: bool, n_resamples: int = N_RESA
         np.add.at(edges, (rows, starts + lengths[None, :]), -1.0)
         unit_counts = np.cumsum(edges, axis=1)[:, :n_units]
     return unit_counts[:, units]
+
+
+def block_length(n_units: int, block: int = BLOCK) -> int:
+    """``block`` units, or fewer on a short test set so that a resample has four blocks."""
+    return max(1, min(block, n_units // 4))
 
 
 def metric_replicates(suite, inputs: MetricInputs, primary: str,
@@ -149,7 +154,7 @@ def method_name(clusters: bool, n_units: int, block: int = BLOCK) -> str:
     if clusters:
         return f"cluster bootstrap over {n_units} test episodes, {N_RESAMPLES} resamples, seed {SEED}"
     return (f"moving-block bootstrap over {n_units} test units in time order (block "
-            f"{min(block, n_units)}), {N_RESAMPLES} resamples, seed {SEED}")
+            f"{block_length(n_units, block)}), {N_RESAMPLES} resamples, seed {SEED}")
 
 
 def ids_digest(sample_ids: list[str]) -> str:
