@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from ..errors import XperienceError
 from ..heads.datamodule import TaskDataModule
 from ..heads.module import HeadModule, head_module_class
+from ..reports.bootstrap import primary_interval
 from ..reports.run_outputs import write_json_atomic, write_input_manifest, write_predictions
 from ..tasks import TaskData, get_task
 from ..tasks.base import trivial_target_warnings
@@ -128,6 +129,7 @@ def run_evaluation(cfg: DictConfig) -> dict:
     preds = module.test_predictions()
     write_predictions(out_dir, data, data.test_idx, preds["pred"], preds["confidence"],
                       preds["target"], data.class_names)
+    summary.update(primary_interval(module, data, task.primary_metric, out_dir))
     write_input_manifest(ws, data.layout, out_dir / "feature_manifest.json")
     OmegaConf.save(cfg, out_dir / "config.yaml", resolve=True)
     write_json_atomic(out_dir / "metrics.json", summary)
