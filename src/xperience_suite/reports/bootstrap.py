@@ -250,7 +250,7 @@ def primary_interval(module, data, primary: str, out_dir: Path) -> dict:
     try:
         replicates = metric_replicates(copy.deepcopy(module.metrics).cpu(), inputs, primary,
                                        resample_counts(units, clusters))
-        low, high = interval(replicates)
+        low, high = (v if np.isfinite(v) else None for v in interval(replicates))
         method = method_name(clusters, int(units.max()) + 1 if len(units) else 0)
     except (TypeError, KeyError, IndexError) as err:
         replicates, low, high, method = np.zeros(0), None, None, f"none ({err})"
