@@ -1,5 +1,6 @@
 """The ablation summary of a sweep: per (task, features, head) cell the seed aggregate of the
-primary metric and its signed delta against the baseline variant (``all``); the study's audio
+primary metric and its signed delta against the baseline variant (``all``) with a paired test
+on the test samples (``seed_stats``), corrected over the sweep's deltas; the study's audio
 aggregates. Deltas are signed so positive is better (lower-is-better metrics flip sign)."""
 
 from __future__ import annotations
@@ -8,7 +9,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from .seed_stats import cell_stats, delta_stats
+from .bootstrap import read_replicates
+from .seed_stats import ALPHA, CORRECTION, cell_stats, correct, paired_delta
 
 BASELINE = "all"
 NO_AUDIO = "no_audio"
@@ -30,19 +32,20 @@ def summarize(rows: list[dict], baseline: str = BASELINE, seed: int = 0) -> dict
     rng = np.random.default_rng(seed)
     tasks, variants, heads = _axes(rows, baseline)
     meta = {t: _task_meta(t, rows) for t in tasks}
-    values: dict[tuple, dict[int, float]] = defaultdict(dict)
+    values: dict[tuple, dict[int, tuple[float, dict | None]]] = defaultdict(dict)
     failures: dict[tuple, list[str]] = defaultdict(list)
     for r in rows:
         key = (r.get("task"), r.get("features"), r.get("head"))
         if r.get("status") == "ok" and r.get("primary_value") is not None:
-            values[key][_seed(r)] = float(r["primary_value"])
+            values[key][_seed(r)] = (float(r["primary_value"]),
+                                     read_replicates(r["run_dir"]) if r.get("run_dir") else None)
         elif r.get("status") == "ok":
             failures[key].append(f"{r.get('primary_metric')} is not finite")
         else:
             failures[key].append(str(r.get("error") or ("degenerate result" if r.get("status")
                                                         == "degenerate" else "failed")))
     seeds = sorted({_seed(r) for r in rows})
-    cells = []
+    cells: list[dict] = []
     for t in tasks:
         hib = meta[t]["higher_is_better"]
         sign = 1.0 if hib in (True, None) else -1.0
@@ -58,14 +61,19 @@ def summarize(rows: list[dict], baseline: str = BASELINE, seed: int = 0) -> dict
                                   "partial" if vals else "failed",
                         "n_failed": len(failures.get(key, [])),
                         "errors": sorted(set(failures.get(key, []))),
-                        "values": {str(s): x for s, x in sorted(vals.items())},
-                        **cell_stats(np.array([vals[s] for s in sorted(vals)]), rng)}
-                cell["delta"] = (delta_stats(vals, base, sign, rng) if v != baseline and vals
+                        "values": {str(s): x for s, (x, _) in sorted(vals.items())},
+                        **cell_stats(np.array([vals[s][0] for s in sorted(vals)]),
+                                     [vals[s][1] for s in sorted(vals)], rng)}
+                cell["delta"] = (paired_delta(vals, base, sign, rng) if v != baseline and vals
                                  and base else None)
                 cells.append(cell)
+    tested = correct([c["delta"] for c in cells if c.get("delta")])
     return {"baseline": baseline, "tasks": tasks, "variants": variants, "heads": heads,
             "seeds": seeds, "n_seeds": len(seeds),
-            "significance_tested": any(c["n"] > 1 for c in cells),
+            "significance_tested": tested > 0,
+            "significance": {"test": "paired bootstrap of the metric difference on the same "
+                                     "test samples (seeds resampled too)",
+                             "correction": CORRECTION, "alpha": ALPHA, "tested": tested},
             "task_info": meta, "cells": cells,
             "failed_jobs": sum(r.get("status") != "ok" for r in rows),
             "total_jobs": len(rows),

@@ -16,9 +16,9 @@ def render_markdown(summary: dict, sweep_dir: str, plots: list[str]) -> str:
     lines += _significance_lines(summary)
     lines += _study_lines(summary)
     lines += ["## Primary metric per task and variant", "",
-              "Cells: mean over seeds [95% bootstrap interval] and delta vs "
-              f"`{base}`{' (* = interval excludes 0)' if summary['significance_tested'] else ''}.",
-              ""]
+              "Cells: mean over seeds (± std) [95% interval from the test data] and delta vs "
+              f"`{base}` [95% paired interval] with its p-value and corrected q-value"
+              f"{' (* = significant)' if summary['significance_tested'] else ''}.", ""]
     header = ["Task", "Metric", "Variant"]
     for h in heads:
         header += [f"{h}", f"{h} delta"]
@@ -50,34 +50,36 @@ def _value(c: dict | None) -> str:
         return ""
     if c["mean"] is None:
         return "failed"
-    if c["n"] > 1:
-        return f"{c['mean']:.4f} ± {c['std']:.4f} [{c['ci_low']:.4f}, {c['ci_high']:.4f}]"
-    return f"{c['mean']:.4f}"
+    text = f"{c['mean']:.4f}" + (f" ± {c['std']:.4f}" if c["n"] > 1 else "")
+    if c.get("ci_low") is not None:
+        text += f" [{c['ci_low']:.4f}, {c['ci_high']:.4f}]"
+    return text
 
 
 def _delta(c: dict | None) -> str:
     if c is None or not c.get("delta"):
         return ""
     d = c["delta"]
+    if d.get("p_value") is None:
+        return f"{d['delta']:+.4f} (not tested)"
     mark = "*" if d["significant"] else ""
-    if d["significant"] is None:
-        return f"{d['delta']:+.4f}"
-    return f"{d['delta']:+.4f}{mark} [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}]"
+    return (f"{d['delta']:+.4f}{mark} [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}] "
+            f"p={d['p_value']:.3g} q={d['q_value']:.3g}")
 
 
 def _significance_lines(summary: dict) -> list[str]:
     if not summary["significance_tested"]:
-        return ["Single seed: deltas are not significance-tested (run the sweep with "
-                "`seed=1,2,3,4,5` for intervals).", ""]
-    out = ["## Significant deltas", ""]
+        return ["No delta is significance-tested: the runs carry no bootstrap replicates of "
+                "their test samples (`bootstrap.npz`), or the variants were scored on different "
+                "test samples.", ""]
+    sig = summary["significance"]
+    out = ["## Significant deltas", "",
+           f"Test: {sig['test']}; two-sided p-values, {sig['correction']} correction over the "
+           f"{sig['tested']} tested deltas of this sweep, significant when q < {sig['alpha']}. "
+           "Seed-only intervals are not used as tests.", ""]
     for h, s in summary["significant_deltas"].items():
         out.append(f"- `{h}`: {s['significant']} of {s['tested']} deltas significant "
                    f"({s['significant_better']} better, {s['significant_worse']} worse).")
-    flat = sorted({c["head"] for c in summary["cells"] if c["n"] > 1 and c["std"] == 0})
-    if flat:
-        out += ["", f"Heads with cells identical across seeds ({', '.join(flat)}): their fits do "
-                "not depend on the seed, so their intervals have zero width and any non-zero "
-                "delta counts as significant; the seeds measure training noise, not data noise."]
     return out + [""]
 
 

@@ -83,8 +83,10 @@ def plot_head_bars(summary: dict, path: Path) -> Path:
         for k, h in enumerate(heads):
             cs = [find_cell(summary, t, v, h) for v in variants]
             mean = np.array([c["mean"] if c and c["mean"] is not None else np.nan for c in cs])
-            low = np.array([c["ci_low"] if c and c["mean"] is not None else np.nan for c in cs])
-            high = np.array([c["ci_high"] if c and c["mean"] is not None else np.nan for c in cs])
+            low = np.array([c["ci_low"] if c and c.get("ci_low") is not None else np.nan
+                            for c in cs], dtype=float)
+            high = np.array([c["ci_high"] if c and c.get("ci_high") is not None else np.nan
+                             for c in cs], dtype=float)
             err = np.nan_to_num(np.vstack([mean - low, high - mean]))
             xs = x + (k - (len(heads) - 1) / 2) * width
             ax.bar(xs, np.nan_to_num(mean), width, yerr=err, capsize=2, label=h,

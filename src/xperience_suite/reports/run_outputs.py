@@ -19,8 +19,8 @@ from .figures import FigureInputs, write_figures
 
 #: what a run (or an evaluation) writes into its folder, besides Hydra's and the loggers' files
 RUN_OUTPUTS = ("metrics.json", "predictions.csv", "predictions.npz", "feature_manifest.json",
-               "split_manifest.csv", "config.yaml", "checkpoints/last.ckpt",
-               "checkpoints/best.ckpt")
+               "split_manifest.csv", "split_frames.csv", "bootstrap.npz", "config.yaml",
+               "checkpoints/last.ckpt", "checkpoints/best.ckpt")
 
 
 def clear_previous_run(out_dir: Path, keep: Path | None = None) -> list[str]:
@@ -119,6 +119,22 @@ def write_run_figures(out_dir: Path, summary: dict, inputs: FigureInputs) -> Non
     """The run's PNGs beside ``metrics.json``; their file names go into ``summary["figures"]``
     and the time spent drawing them into ``summary["figure_seconds"]``."""
     summary["figures"], summary["figure_seconds"] = write_figures(out_dir, inputs)
+def write_split_frames(path: Path, data: TaskData) -> Path:
+    """``split_frames.csv``: per sample its id, split (train / val / test / purged) and the first
+    and last frame (inclusive) its inputs and target read (empty when the task has no spans)."""
+    split = np.full(len(data.sample_ids), "", dtype=object)
+    for name, idx in (("train", data.train_idx), ("val", data.extra.get("val_idx")),
+                      ("test", data.test_idx), ("purged", data.extra.get("purged_idx"))):
+        if idx is not None:
+            split[np.asarray(idx, dtype=np.int64)] = name
+    span = data.frame_span
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["sample_id", "split", "first_frame", "last_frame"])
+        for i, sid in enumerate(data.sample_ids):
+            first, last = ("", "") if span is None else (int(span[i, 0]), int(span[i, 1]))
+            w.writerow([sid, split[i] or "unused", first, last])
+    return path
 
 
 def _name(names: list[str], k) -> str:

@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from ..errors import XperienceError
 from ..heads.datamodule import TaskDataModule
 from ..heads.module import HeadModule, head_module_class
+from ..reports.bootstrap import primary_interval
 from ..reports.figures import FigureInputs
 from ..reports.run_outputs import clear_previous_run, record_run_outputs, write_json_atomic, \
     write_input_manifest, write_predictions, write_run_figures
@@ -132,6 +133,7 @@ def run_evaluation(cfg: DictConfig) -> dict:
     preds = module.test_predictions()
     write_predictions(out_dir, data, data.test_idx, preds["pred"], preds["confidence"],
                       preds["target"], data.class_names)
+    summary.update(primary_interval(module, data, summary["primary_metric"], out_dir))
     write_input_manifest(ws, data.layout, out_dir / "feature_manifest.json")
     OmegaConf.save(cfg, out_dir / "config.yaml", resolve=True)
     write_run_figures(out_dir, summary, FigureInputs(summary, data, preds, task=task, module=module,

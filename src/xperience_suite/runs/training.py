@@ -18,10 +18,11 @@ from ..heads.datamodule import TaskDataModule
 from ..heads.streaming import gather_test_records
 from ..heads.module import HeadModule, head_module_class
 from ..metrics.suites import LOWER_IS_BETTER
+from ..reports.bootstrap import primary_interval
 from ..reports.figures import FigureInputs
 from ..reports.history import EpochHistory, epoch_history
 from ..reports.run_outputs import clear_previous_run, record_run_outputs, write_json_atomic, \
-    write_input_manifest, write_predictions, write_run_figures
+    write_input_manifest, write_predictions, write_run_figures, write_split_frames
 from ..reports.wandb_logging import log_run as log_wandb_run
 from ..tasks import Task, TaskData, get_task
 from ..tasks.base import trivial_target_warnings
@@ -29,6 +30,7 @@ from ..tasks.inputs import feature_label
 from ..errors import XperienceError
 from ..tasks.across_episodes import build_across_episodes
 from ..windows.episode_splits import assign_episode_splits, check_no_leakage, write_split_manifest
+from ..windows.purge import purge_margin, purge_overlapping
 from ..windows.sources import load_episodes, load_window_set
 from .degenerate import assess
 from ..windows.window_set import WindowSet
@@ -77,6 +79,7 @@ def build_episodes_task_data(cfg: DictConfig) -> tuple[WindowSet, Task, TaskData
     data.extra["store_dropped"] = dict(dropped)  # the data names them, the store cannot serve them
     data.extra["episode_split"] = (refs, assignment,
                                    {**data.extra.get("dropped_episodes", {}), **dropped})
+    data.info["num_purged"] = 0  # whole episodes never share frames
     return episodes[0][1], task, data
 
 
@@ -89,6 +92,7 @@ def build_task_data(cfg: DictConfig) -> tuple[WindowSet, Task, TaskData]:
     ws = load_window_set(plain(cfg.data), plain(cfg.windows), extract_of(cfg))
     task = get_task(cfg.task.name)
     data = task.build(ws, features_of(cfg), plain(cfg.task))
+    purge_train(data, (cfg.get("split") or {}).get("purge", "auto"))
     data.warnings += trivial_target_warnings(data)
     return ws, task, data
 
@@ -101,6 +105,24 @@ def primary_metric_of(task: Task, cfg: DictConfig) -> tuple[str, bool]:
     if not chosen or chosen == task.primary_metric:
         return task.primary_metric, task.higher_is_better
     return str(chosen), str(chosen) not in LOWER_IS_BETTER
+
+
+def purge_train(data: TaskData, setting) -> None:
+    """``split.purge``: drop from train the samples whose frames come within the margin of a
+    test sample's frames (the test set is untouched); record them for ``split_frames.csv``."""
+    margin = purge_margin(setting)
+    data.info["num_purged"] = 0
+    if margin is None or data.frame_span is None:
+        return
+    data.train_idx, purged = purge_overlapping(data.frame_span, data.train_idx, data.test_idx,
+                                               margin)
+    data.extra["purged_idx"] = purged
+    data.info["num_purged"] = int(len(purged))
+    if data.kind == "classification" and len(purged):  # a class only the purged samples had
+        names = data.class_names
+        unseen = sorted({names[k] for k in data.y[data.test_idx]} -
+                        {names[k] for k in data.y[data.train_idx]})
+        data.info.update(unseen_test_classes=len(unseen), unseen_test_class_names=unseen)
 
 
 def build_module(task: Task, data: TaskData, cfg: DictConfig) -> HeadModule:
@@ -221,7 +243,9 @@ def run_training(cfg: DictConfig) -> dict:
     preds = module.test_predictions()
     write_predictions(out_dir, data, data.test_idx, preds["pred"], preds["confidence"],
                       preds["target"], data.class_names)
+    summary.update(primary_interval(module, data, summary["primary_metric"], out_dir))
     write_input_manifest(ws, data.layout, out_dir / "feature_manifest.json")
+    write_split_frames(out_dir / "split_frames.csv", data)
     if "episode_split" in data.extra:
         write_split_manifest(out_dir / "split_manifest.csv", *data.extra["episode_split"])
         summary["episode_id"] = None

@@ -24,7 +24,9 @@ class TaskData:
 
     ``x`` (n, d) float32; ``y``: (n,) int64 class ids for classification/binary, (n, L) float32
     0/1 for multilabel, (n, k) float32 for regression/trajectory/retrieval (non-finite = masked).
-    Samples are in time order; ``train_idx``/``test_idx`` index them.
+    Samples are in time order; ``train_idx``/``test_idx`` index them. ``frame_span`` (n, 2)
+    int64: the first and last frame (inclusive) that each sample's inputs and target read
+    (``Task.frame_span``); the split purge and ``split_frames.csv`` use it.
     """
 
     task: str
@@ -43,6 +45,7 @@ class TaskData:
     warnings: list[str] = field(default_factory=list)
     # (column label, block name) per part of x when x is not just input_blocks side by side
     input_layout: list[tuple[str, str]] | None = None
+    frame_span: np.ndarray | None = None
 
     @property
     def layout(self) -> list[tuple[str, str]]:
@@ -89,6 +92,15 @@ def chronological_split(n: int, test_fraction: float, task: str) -> tuple[np.nda
     return idx[:n_train], idx[n_train:]
 
 
+def window_span(ws: WindowSet, windows: np.ndarray, after: int = 0) -> np.ndarray:
+    """``(n, 2)`` int64 first and last frame (inclusive) of windows ``windows``, the last one
+    moved ``after`` frames later (a target past the window), clipped to the episode."""
+    windows = np.asarray(windows, dtype=np.int64)
+    last = np.minimum(ws.ends[windows] - 1 + int(after), max(ws.num_frames - 1, 0))
+    return np.stack([ws.starts[windows], np.maximum(last, ws.ends[windows] - 1)], axis=1
+                    ).astype(np.int64).reshape(-1, 2)
+
+
 def encode_labels(labels: list[str], train_idx: np.ndarray, test_idx: np.ndarray
                   ) -> tuple[np.ndarray, list[str], list[str]]:
     """Class ids over the union of train and test labels (train classes first, in first-seen
@@ -120,6 +132,12 @@ class Task:
 
     def build(self, ws: WindowSet, variant: str, params: dict) -> TaskData:
         raise NotImplementedError
+
+    def frame_span(self, ws: WindowSet, windows: np.ndarray, params: dict) -> np.ndarray:
+        """``(n, 2)`` first and last frame (inclusive) read by the inputs and the target of the
+        samples built on windows ``windows``: the task's reach. By default the window itself
+        (a target read inside the window); tasks whose target reaches further override it."""
+        return window_span(ws, windows)
 
     def extra_metrics(self, data: TaskData, pred_test: np.ndarray) -> dict[str, float]:
         """Task-specific scores computed from the test predictions (e.g. boundary F1)."""

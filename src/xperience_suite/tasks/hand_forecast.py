@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import XperienceError
-from .base import Task, TaskData, chronological_split
+from .base import Task, TaskData, chronological_split, window_span
 from .inputs import select_inputs
 from .registry import register_task
 
@@ -54,6 +54,7 @@ class HandTrajectoryForecast(Task):
                               "dropped_windows": int(ws.num_windows - len(keep))},
                         warnings=warnings)
         data.extra["window_index"] = keep
+        data.frame_span = self.frame_span(ws, keep, params)
         return data
 
     def join_episode_extras(self, data, test_parts):
@@ -61,3 +62,6 @@ class HandTrajectoryForecast(Task):
         super().join_episode_extras(data, test_parts)
         if test_parts:
             data.info["units"] = test_parts[0].info["units"]
+    def frame_span(self, ws, windows, params):
+        """The window and the ``horizon`` future frames its target reads."""
+        return window_span(ws, windows, after=int(params["horizon"]))

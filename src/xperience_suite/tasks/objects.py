@@ -37,6 +37,7 @@ class ObjectRelevance(Task):
                         info={"num_labels": len(vocab), "unseen_test_classes": len(unseen),
                               "unseen_test_class_names": unseen})
         data.extra["window_index"] = np.arange(len(objects))
+        data.frame_span = self.frame_span(ws, data.extra["window_index"], params)
         if not vocab:
             data.warnings.append("no window names any object: the score is trivial")
         return data

@@ -24,6 +24,7 @@ def projection_data(task: Task, ws: WindowSet, variant: str, params: dict,
                     info={"target_dim": int(sum(ws.block(t).dim for t in tnames))})
     data.extra["window_index"] = np.arange(ws.num_windows)
     data.extra["target_block_dims"] = {t: int(ws.block(t).dim) for t in tnames}  # y's columns
+    data.frame_span = task.frame_span(ws, data.extra["window_index"], params)
     return data
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..metrics.segments import SegmentScores, window_frame_labels
 from ..windows.window_set import WindowSet
-from .base import Task, TaskData, chronological_split, encode_labels
+from .base import Task, TaskData, chronological_split, encode_labels, window_span
 from .inputs import select_inputs
 from .labels import labeled, window_labels
 from .registry import register_task
@@ -37,6 +37,7 @@ def classification_data(task: Task, ws: WindowSet, variant: str, params: dict,
                           "num_classes": len(class_names), "unlabeled_windows": len(labels) - len(keep)})
     data.extra["window_index"] = keep
     data.extra["sample_spans"] = np.stack([ws.starts[keep], ws.ends[keep]], axis=1)  # [start, end)
+    data.frame_span = task.frame_span(ws, keep, params)
     return data
 
 
@@ -98,3 +99,7 @@ class NextAction(Task):
         target_frame = np.minimum(ws.num_frames - 1, (ws.ends - 1) + int(params["offset"]))
         labels = [frames.action_label[int(f)] for f in target_frame]
         return classification_data(self, ws, variant, params, labels)
+
+    def frame_span(self, ws, windows, params):
+        """The window, through the labeled frame ``offset`` frames after its last one."""
+        return window_span(ws, windows, after=int(params["offset"]))

@@ -65,6 +65,16 @@ class TransitionDetection(Task):
             data.extra["test_boundaries"] = in_span(changes, centres[test_windows])
         return data
 
+    def frame_span(self, ws, windows, params):
+        """The window, and every frame within ``tolerance`` of its centre plus the one before
+        (a change frame is read against the previous frame's label)."""
+        tol = int(params["tolerance"])
+        windows = np.asarray(windows, dtype=np.int64)
+        centres = (ws.starts[windows] + ws.ends[windows]) // 2
+        first = np.maximum(np.minimum(ws.starts[windows], centres - tol - 1), 0)
+        last = np.minimum(np.maximum(ws.ends[windows] - 1, centres + tol), ws.num_frames - 1)
+        return np.stack([first, last], axis=1).astype(np.int64).reshape(-1, 2)
+
     def join_episode_extras(self, data, test_parts):
         """Each test episode is one boundary sequence: its centres and change frames, tagged
         with its position so boundaries of different episodes never match."""
