@@ -19,6 +19,7 @@ from ..tasks import TaskData, get_task
 from ..tasks.base import trivial_target_warnings
 from ..windows.sources import load_window_set
 from ..tasks.inputs import split_feature_label
+from .config_schema import check_config
 from .training import build_episodes_task_data, plain, score_summary
 
 log = logging.getLogger("xperience_suite")
@@ -81,6 +82,7 @@ def _episodes_config(data_cfg: dict, tinfo: dict) -> DictConfig:
 
 
 def run_evaluation(cfg: DictConfig) -> dict:
+    check_config(cfg, "evaluate")  # before any work
     t0 = time.perf_counter()
     out_dir = Path(cfg.paths.output_dir)
     module, hp = load_checkpoint(cfg.ckpt_path)

@@ -26,6 +26,7 @@ from ..tasks.across_episodes import build_across_episodes
 from ..windows.episode_splits import assign_episode_splits, check_no_leakage, write_split_manifest
 from ..windows.sources import load_episode_window_sets, load_window_set
 from ..windows.window_set import WindowSet
+from .config_schema import check_config
 
 log = logging.getLogger("xperience_suite")
 
@@ -153,6 +154,7 @@ def score_summary(task: Task, data: TaskData, module: HeadModule, idx: np.ndarra
 
 def run_training(cfg: DictConfig) -> dict:
     """Fit and test one head on one task; write the run folder; return the metrics summary."""
+    check_config(cfg, "train")  # before any work
     t0 = time.perf_counter()
     out_dir = Path(cfg.paths.output_dir)
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
