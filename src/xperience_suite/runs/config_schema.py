@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Dict, List, Optional, Union, get_args, get_origin
+from typing import (Any, Callable, Dict, List, Optional, Union, get_args, get_origin,
+                    get_type_hints)
 
 from hydra.experimental.callback import Callback
 from omegaconf import MISSING, DictConfig, OmegaConf
@@ -136,7 +137,8 @@ class ExtractSchema:
 class RootSchema:
     """Top-level keys (only those an entry point names are checked)."""
     seed: int = MISSING
-    ckpt_path: str = MISSING
+    ckpt_path: str = field(default=MISSING, metadata={
+        "expected": "ckpt_path=outputs/<run>/checkpoints/last.ckpt"})
     progress: str = one_of(("auto", "bar", "epochs", "none"), "auto")
 
 
@@ -181,10 +183,11 @@ def check_group(prefix: str, node, schema: type, only=None) -> dict:
         raise XperienceError(f"cannot resolve the config: {_first_line(err)}",
                              key=where(err.key) if getattr(err, "key", None) else prefix) from None
     declared = {f.name: f for f in fields(schema) if only is None or f.name in only}
+    types = get_type_hints(schema)
     for key, f in declared.items():
         if f.default == MISSING and values.get(key, MISSING) in (MISSING, None):
-            raise XperienceError("missing mandatory value", key=where(key),
-                                 expected=f"{where(key)}=<{_describe(f.type)}>")
+            raise XperienceError("missing mandatory value", key=where(key), expected=f.metadata.get(
+                "expected", f"{where(key)}=<{_describe(types[key])}>"))
     known = {k: v for k, v in values.items() if k in declared}
     try:
         typed = OmegaConf.to_container(OmegaConf.merge(
@@ -192,7 +195,7 @@ def check_group(prefix: str, node, schema: type, only=None) -> dict:
     except OmegaConfBaseException as err:
         key = str(err.key if err.key is not None else "").split("[")[0]
         key = key if key in declared else str(err.full_key).split("[")[0].split(".")[0]
-        expected = _describe(declared[key].type) if key in declared else _first_line(err)
+        expected = _describe(types[key]) if key in declared else _first_line(err)
         raise XperienceError(f"invalid value {known.get(key)!r}", key=where(key),
                              expected=expected) from None
     for key in known:
