@@ -26,6 +26,7 @@ from ..heads.label_text import ENCODERS
 from ..heads.module import LABEL_SPACES
 from ..sample.options import PRESETS
 from ..windows.sources import SOURCES
+from .epoch_progress import MODES
 
 log = logging.getLogger("xperience_suite")
 
@@ -139,7 +140,7 @@ class RootSchema:
     seed: int = MISSING
     ckpt_path: str = field(default=MISSING, metadata={
         "expected": "ckpt_path=outputs/<run>/checkpoints/last.ckpt"})
-    progress: str = one_of(("auto", "bar", "epochs", "none"), "auto")
+    progress: str = one_of(MODES, "auto")
 
 
 GROUPS: dict[str, type] = {"task": TaskSchema, "head": HeadSchema, "data": DataSchema,

@@ -27,6 +27,7 @@ from ..windows.episode_splits import assign_episode_splits, check_no_leakage, wr
 from ..windows.sources import load_episode_window_sets, load_window_set
 from ..windows.window_set import WindowSet
 from .config_schema import check_config
+from .epoch_progress import EpochLines, progress_mode
 
 log = logging.getLogger("xperience_suite")
 
@@ -51,7 +52,8 @@ def build_episodes_task_data(cfg: DictConfig) -> tuple[WindowSet, Task, TaskData
     if split.get("name") != "episodes":
         raise XperienceError("data=episodes trains and tests on whole episodes", key="split",
                              expected="split=episodes")
-    refs, episodes = load_episode_window_sets(plain(cfg.data), plain(cfg.windows))
+    executor = plain(cfg.executor) if cfg.get("executor") else None
+    refs, episodes = load_episode_window_sets(plain(cfg.data), plain(cfg.windows), executor)
     assignment = assign_episode_splits(refs, dict(split.fractions), int(split.seed))
     check_no_leakage(refs, assignment)
     task = get_task(cfg.task.name)
@@ -164,8 +166,12 @@ def run_training(cfg: DictConfig) -> dict:
     dm = TaskDataModule(data, batch_size=cfg.head.get("batch_size") or len(data.train_idx),
                         full_batch=cfg.head.name == "minimal", seed=int(cfg.seed))
     module.fit_scalers(dm.train_x(), dm.train_y())  # in chunks when episodes are streamed
-    trainer: L.Trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_all(cfg.get("logger")) or False,
-                                                 callbacks=build_callbacks(cfg.get("callbacks"), has_val))
+    progress = progress_mode(cfg.get("progress"), bool(cfg.trainer.get("enable_progress_bar", True)))
+    callbacks = build_callbacks(cfg.get("callbacks"), has_val)
+    trainer: L.Trainer = hydra.utils.instantiate(
+        cfg.trainer, logger=instantiate_all(cfg.get("logger")) or False,
+        callbacks=callbacks + ([EpochLines()] if progress == "epochs" else []),
+        enable_progress_bar=progress == "bar")
     t_fit = time.perf_counter()
     validation = fit_and_test(trainer, module, dm)
     fit_seconds = time.perf_counter() - t_fit

@@ -32,6 +32,7 @@ import numpy as np
 
 from ..cores import usable_cores
 from ..errors import XperienceError
+from ..progress import progress_bar
 from .activities import SCRIPTS
 from .generate import generate_episode
 from .options import GENERATOR_VERSION, SampleOptions, resolve_preset
@@ -123,18 +124,23 @@ def generate_episode_set(out_dir: str | Path, episodes: int = 32, seed: int = 0,
     for stale in out.glob("session_*/.episode_*.tmp-*"):
         shutil.rmtree(stale, ignore_errors=True)  # left by an interrupted run
     todo = sorted((p for p in plans if not (out / p.path).is_dir()), key=lambda p: -p.frames)
+    bar = progress_bar(len(todo), f"generating episodes into {out}", "episodes", bool(todo))
     if workers == 1 or len(todo) <= 1:
         for plan in todo:
             _generate_one(str(out), plan, preset)
+            bar.update(1)
     else:
         with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
             futures = [pool.submit(_generate_one, str(out), p, preset) for p in todo]
             try:
                 for future in as_completed(futures):
                     future.result()
+                    bar.update(1)
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)  # finished episodes stay for a resume
                 raise
+    if bar is not None:
+        bar.close()
     return write_manifest(out, plans)
 
 

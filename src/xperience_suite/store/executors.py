@@ -13,7 +13,6 @@ import json
 import logging
 import multiprocessing as mp
 import os
-import sys
 import tempfile
 import time
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from typing import Callable, Iterator
 
 from ..cores import usable_cores
 from ..errors import XperienceError
+from ..progress import progress_bar
 from ..features.context import ExtractSettings
 from .discover import EpisodeRef
 from .layout import store_layout
@@ -248,11 +248,7 @@ def _write_json_atomic(path: Path, obj) -> None:
 
 
 def _progress(total: int, enabled: bool):
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover - tqdm comes with lightning
-        return None
-    return tqdm(total=total, desc="episodes", unit="ep", disable=not enabled, file=sys.stderr)
+    return progress_bar(total, "extracting episodes", "episodes", enabled)
 
 
 def run_extraction(refs: list[EpisodeRef], store: str | Path,

@@ -64,9 +64,11 @@ def _root(data: dict) -> Path:
     return Path(str(root)).expanduser()
 
 
-def load_episode_window_sets(data: dict, windows: dict) -> tuple[list, list[tuple[str, WindowSet]]]:
+def load_episode_window_sets(data: dict, windows: dict, executor: dict | None = None
+                             ) -> tuple[list, list[tuple[str, WindowSet]]]:
     """Every episode under ``data.root`` (folder search or manifest) as memory-mapped shards of
-    the feature store; missing shards are extracted first with the local executor."""
+    the feature store; missing shards are extracted first with ``executor`` (the ``executor``
+    config: ``name`` and its options; default the local one)."""
     from ..store import default_store_dir, discover_episodes, open_store, run_extraction
 
     key = ("episodes", str(data.get("root")), str(data.get("manifest")), str(data.get("store")),
@@ -75,7 +77,9 @@ def load_episode_window_sets(data: dict, windows: dict) -> tuple[list, list[tupl
     if key not in _LOADED:
         refs = discover_episodes(_root(data), data.get("manifest"))
         store = Path(str(data.get("store") or default_store_dir(data.get("cache_dir"))))
-        run_extraction(refs, store, _settings(windows), executor="local", progress=False)
+        options = dict(executor or {"name": "local"})
+        run_extraction(refs, store, _settings(windows), executor=options.pop("name", "local"),
+                       executor_options=options)
         view = open_store(store, refs)
         _LOADED.clear()
         _LOADED[key] = (refs, [(eid, view.window_set(eid)) for eid in view.episode_ids])
