@@ -298,3 +298,16 @@ def sweep_probes(config: DictConfig) -> list[list[str]]:
     for i, values in enumerate(choices):
         probes += [base[:i] + [v] + base[i + 1:] for v in values[1:]]
     return probes
+
+
+def run_group(default: str) -> str:
+    """``${xperience.run_group:<default>}``: a multirun job's sweep folder (one W&B group per
+    sweep), else ``default`` (a single run's own folder)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    from .epoch_progress import in_multirun
+
+    return str(HydraConfig.get().sweep.dir) if in_multirun() else str(default)
+
+
+OmegaConf.register_new_resolver("xperience.run_group", run_group, replace=True)
