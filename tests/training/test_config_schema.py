@@ -70,16 +70,20 @@ def test_bad_inputs_stop_in_one_line_with_status_2(tmp_path):
         ("xperience_suite.extract", ["data.root=/nowhere", "windows.stride=0", *run],
          ["windows.stride", "0", ">= 1"]),
     ]
-    results = _run_cases(tmp_path, [(e, o) for e, o, _ in bad] + [("train.py", ["--help"])])
+    helps = [("train.py", ["--help"]), ("xperience_suite.extract", ["--help"])]
+    results = _run_cases(tmp_path, [(e, o) for e, o, _ in bad] + helps)
     for (entry, overrides, names), (code, text) in zip(bad, results):
         lines = [ln for ln in text.splitlines() if ln.strip()]
         assert code == 2, (entry, overrides, text)
         assert len(lines) == 1 and "Traceback" not in text, (entry, overrides, text)
         assert all(n in lines[0] for n in names), (entry, overrides, lines[0])
     assert not (tmp_path / "sweep").exists()  # no job of the sweep ran
-    code, text = results[-1]
+    code, text = results[-2]
     assert code == 0 and "hand_forecast" in text
     assert "_common" not in text
+    code, text = results[-1]  # only the groups the extractor uses
+    assert code == 0 and "executor: local, ray" in text
+    assert not any(ln.startswith(("task:", "head:", "logger:")) for ln in text.splitlines())
 
 
 @pytest.mark.parametrize("overrides,key", [

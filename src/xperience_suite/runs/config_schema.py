@@ -311,3 +311,15 @@ def run_group(default: str) -> str:
 
 
 OmegaConf.register_new_resolver("xperience.run_group", run_group, replace=True)
+
+
+def config_groups(*groups: str) -> str:
+    """``${xperience.config_groups:data,executor}`` in an entry point's ``hydra.help.template``:
+    the options of the groups it uses (Hydra's own list holds every group under ``conf/``)."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    loader = GlobalHydra.instance().config_loader()
+    return "\n".join(f"{g}: {', '.join(sorted(loader.get_group_options(g)))}" for g in groups)
+
+
+OmegaConf.register_new_resolver("xperience.config_groups", config_groups, replace=True)
