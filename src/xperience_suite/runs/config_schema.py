@@ -1,12 +1,12 @@
 """The typed schema of the config groups, checked before any work.
 
-Each group (``task``, ``head``, ``data``, ``windows``, ``split``, ``extract``) is a dataclass: its
-fields' types are enforced by OmegaConf's structured configs (the typing Hydra's own structured
-configs use), a field's ``rule`` bounds its value. Keys the schema does not name pass unchecked
-(a head's or task's own settings); Hydra already refuses keys the composed config lacks.
-``check_config`` turns the first violation into one ``XperienceError`` line naming the key, the
-value and what is allowed; ``ConfigCheckCallback`` checks every job of a multirun before the first
-one starts.
+Each group (``task``, ``head``, ``data``, ``windows``, ``split``, ``extract``, ``executor``) is a
+dataclass: its fields' types are enforced by OmegaConf's structured configs (the typing Hydra's
+own structured configs use), a field's ``rule`` bounds its value. Keys the schema does not name
+pass unchecked (a head's or task's own settings); Hydra already refuses keys the composed config
+lacks. ``check_config`` turns the first violation into one ``XperienceError`` line naming the key,
+the value and what is allowed; ``ConfigCheckCallback`` checks every job of a multirun before the
+first one starts. The resolvers the configs use are registered here too.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from ..errors import XperienceError
 from ..heads.label_text import ENCODERS
 from ..heads.module import LABEL_SPACES
 from ..sample.options import PRESETS
+from ..store.executors import EXECUTORS
 from ..windows.sources import SOURCES
 from .epoch_progress import MODES
 
@@ -135,6 +136,16 @@ class ExtractSchema:
 
 
 @dataclass
+class ExecutorSchema:
+    name: str = one_of(tuple(EXECUTORS), MISSING)
+    workers: Optional[int] = at_least(1)
+    threads_per_worker: Optional[int] = at_least(1)
+    num_cpus: Optional[int] = at_least(1)
+    start_method: Optional[str] = one_of(("forkserver", "spawn", "fork"))
+    address: Optional[str] = None
+
+
+@dataclass
 class RootSchema:
     """Top-level keys (only those an entry point names are checked)."""
     seed: int = MISSING
@@ -145,15 +156,16 @@ class RootSchema:
 
 GROUPS: dict[str, type] = {"task": TaskSchema, "head": HeadSchema, "data": DataSchema,
                            "windows": WindowsSchema, "split": SplitSchema,
-                           "extract": ExtractSchema}
+                           "extract": ExtractSchema, "executor": ExecutorSchema}
 
 # what each entry point checks (groups, then top-level keys); optional groups may be null
 ENTRIES: dict[str, dict] = {
-    "train": {"groups": ("task", "head", "data", "windows", "split"), "keys": ("seed", "progress")},
+    "train": {"groups": ("task", "head", "data", "windows", "split", "executor"),
+              "keys": ("seed", "progress")},
     "evaluate": {"groups": ("data", "split"), "keys": ("ckpt_path",)},
-    "extract": {"groups": ("data", "windows", "extract"), "keys": ()},
+    "extract": {"groups": ("data", "windows", "extract", "executor"), "keys": ()},
 }
-OPTIONAL_GROUPS = {"evaluate": ("data", "split")}
+OPTIONAL_GROUPS = {"train": ("executor",), "evaluate": ("data", "split")}
 
 
 def _describe(tp) -> str:
@@ -292,7 +304,11 @@ def sweep_probes(config: DictConfig) -> list[list[str]]:
         parsed = parser.parse_overrides(args)
     except Exception as err:
         raise XperienceError(f"cannot parse the overrides: {_first_line(err)}") from None
-    choices = [[job[0] for job in BasicSweeper.split_arguments([ov], None)[0]] for ov in parsed]
+    per_key = {}  # a later value of a key replaces an earlier one, as in the basic sweeper
+    for ov in parsed:
+        per_key[ov.get_key_element()] = [job[0] for job in
+                                         BasicSweeper.split_arguments([ov], None)[0]]
+    choices = list(per_key.values())
     base = [c[0] for c in choices]
     probes = [base]
     for i, values in enumerate(choices):
