@@ -41,3 +41,29 @@ def test_quiet_progress_is_two_lines_off_a_terminal(capsys):
     assert len(err) == 4
     assert err[1].startswith("extracting episodes: 50 episodes in ")
     assert err[3].startswith("generating the sample episode: done in ")
+
+
+def test_train_on_episodes_extracts_with_the_configured_executor(tmp_path, episode_dir,
+                                                                 monkeypatch):
+    import xperience_suite.store as store
+    from xperience_suite.runs.training import build_task_data
+
+    from .conftest import compose_train
+
+    seen = {}
+
+    def fake_extraction(refs, store_dir, settings, executor="local", executor_options=None,
+                        **kwargs):
+        seen.update(executor=executor, options=executor_options, episodes=len(refs))
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(store, "run_extraction", fake_extraction)
+    cfg = compose_train(tmp_path, ["data=episodes", f"data.root={episode_dir.parent}",
+                                   f"data.store={tmp_path / 'store'}", "split=episodes",
+                                   "executor=ray", "executor.num_cpus=1"])
+    try:
+        build_task_data(cfg)
+    except RuntimeError as err:
+        assert str(err) == "stop here"
+    assert seen["executor"] == "ray" and seen["options"]["num_cpus"] == 1
+    assert seen["episodes"] == 1
