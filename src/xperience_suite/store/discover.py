@@ -4,8 +4,12 @@ A manifest is CSV (header row) or JSONL (one object per line) with ``episode_id,
 an optional ``session``; other columns are ignored; relative paths are relative to the manifest's
 folder. A folder holding ``manifest.csv`` or ``manifest.jsonl`` directly is read through that
 manifest (so splits come with it); any other folder is searched for folders holding
-``annotation.hdf5`` (episode id = folder name, session = the parent folder relative to the root,
-split = ``""``).
+``annotation.hdf5`` (episode id = folder name, or the relative path joined by ``__`` when two
+folders share a name; session = the parent folder relative to the root, split = ``""``).
+
+Ids must be usable as shard folder names (``names.check_episode_ids``): two folders that would
+get the same id (``a__b/ep`` and ``a/b/ep``), or an id the store keeps for itself (hidden names,
+``layout.json``), are refused with one line naming both folders.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import XperienceError
+from .names import check_episode_ids
 
 ANNOTATION = "annotation.hdf5"
 MANIFEST_NAMES = ("manifest.csv", "manifest.jsonl")
@@ -89,17 +94,8 @@ def read_manifest_file(path: str | Path) -> list[EpisodeRef]:
         folder = Path(str(row["path"])).expanduser()
         refs.append(EpisodeRef(episode_id, folder if folder.is_absolute() else path.parent / folder,
                                str(row.get("split") or ""), str(row.get("session") or "")))
-    _check_unique(refs, path)
+    check_episode_ids(refs, path)
     return refs
-
-
-def _check_unique(refs: list[EpisodeRef], source: Path) -> None:
-    seen: set[str] = set()
-    for r in refs:
-        if r.episode_id in seen:
-            raise XperienceError("episode id listed twice", file=source, key=r.episode_id,
-                                 expected="unique episode ids")
-        seen.add(r.episode_id)
 
 
 def _search(root: Path) -> list[EpisodeRef]:
@@ -115,6 +111,7 @@ def _search(root: Path) -> list[EpisodeRef]:
         episode_id = f.name if counts[f.name] == 1 and rel != Path(".") else \
             (rel.as_posix().replace("/", "__") if rel != Path(".") else root.name)
         refs.append(EpisodeRef(episode_id, f, "", session))
+    check_episode_ids(refs, root)
     return refs
 
 

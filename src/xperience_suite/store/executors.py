@@ -5,15 +5,20 @@ episode (or a crashed worker) becomes a ``failed`` result and the rest complete.
 computes one episode at a time with ``threads_per_worker`` block threads (1 by default, so the pool
 size sets the parallelism). ``run_extraction`` writes ``layout.json`` and
 ``extraction_report.json`` into the store.
+
+Local workers end when the process that started the pool dies: each watches it with a pidfd
+(Linux 5.3+; a once-a-second check elsewhere) on a thread. ``PR_SET_PDEATHSIG`` would not do: a
+forkserver worker's parent is the forkserver, not the driver, and the forkserver itself lives on
+as long as a worker holds its pipe.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import multiprocessing as mp
 import os
-import tempfile
+import select
+import threading
 import time
 from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -25,14 +30,15 @@ from ..cores import usable_cores
 from ..errors import XperienceError
 from ..progress import progress_bar
 from ..features.context import ExtractSettings
+from ..io import atomic_write_json, user_umask
 from .discover import EpisodeRef
 from .layout import store_layout
-from .shard import ShardResult, clean_partial, extract_one, safe_name
+from .location import check_store_location
+from .names import LAYOUT, REPORT, check_episode_ids
+from .shard import ShardResult, clean_partial, extract_one
 
 log = logging.getLogger("xperience_suite.store")
 
-REPORT = "extraction_report.json"
-LAYOUT = "layout.json"
 _THREADS_SET = False
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # imported once by the forkserver, so forked workers start with torch and the blocks loaded
@@ -50,6 +56,39 @@ def _limit_threads(threads: int) -> None:
 
     torch.set_num_threads(max(1, threads))
     _THREADS_SET = True
+
+
+def _init_worker(pid: int, umask: int) -> None:
+    """Pool initializer: the driver's umask (a forkserver keeps the one it started with), and
+    ``_exit_with(pid)``."""
+    os.umask(umask)
+    _exit_with(pid)
+
+
+def _exit_with(pid: int) -> None:
+    """End this worker (``os._exit``) as soon as process ``pid`` is gone; its half-written shard
+    is a ``.tmp-`` folder the next run sweeps."""
+    def wait_pidfd(fd: int) -> None:
+        select.select([fd], [], [])
+        os._exit(1)
+
+    def poll() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except OSError:
+                pass
+
+    try:
+        target, args = wait_pidfd, (os.pidfd_open(pid),)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # no pidfd (not Linux, or an old kernel)
+        target, args = poll, ()
+    threading.Thread(target=target, args=args, name="exit-with-driver", daemon=True).start()
 
 
 @contextmanager
@@ -118,7 +157,8 @@ class LocalExecutor:
         if self.start_method == "forkserver":
             ctx.set_forkserver_preload(_PRELOAD)
         with ProcessPoolExecutor(max_workers=min(self.workers, max(1, len(jobs))),
-                                 mp_context=ctx) as pool:
+                                 mp_context=ctx, initializer=_init_worker,
+                                 initargs=(os.getpid(), user_umask())) as pool:
             with _worker_env(self.threads):  # the processes start on the first submit
                 futures = {pool.submit(fn, ref, *args): ref for ref, args in jobs}
             for fut in as_completed(futures):
@@ -150,7 +190,7 @@ class RayExecutor:
             import ray
         except ImportError:
             raise XperienceError("the ray package is not installed", key="executor=ray",
-                                 expected="pip install 'ray>=2.9', or executor=local") from None
+                                 expected="the ray extra (pip install -e '.[ray]'), or executor=local") from None
         if ray.is_initialized():
             return ray, False
         options = dict(include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
@@ -209,7 +249,7 @@ class ExtractionReport:
     settings: dict
     seconds: float
     results: list[ShardResult] = field(default_factory=list)
-    cleaned: list[str] = field(default_factory=list)  # partial folders removed at the start
+    cleaned: list[str] = field(default_factory=list)  # leftovers of dead runs swept at the start
 
     def by_status(self, status: str) -> list[ShardResult]:
         return [r for r in self.results if r.status == status]
@@ -230,21 +270,10 @@ class ExtractionReport:
                            for r in self.failed],
                 "not_fitting_layout": [{"episode_id": r.episode_id, "issues": r.layout_issues}
                                        for r in self.not_fitting],
+                "repaired": [{"episode_id": r.episode_id, "problem": r.repaired}
+                             for r in self.results if r.repaired],
                 "cleaned_partial": self.cleaned,
                 "episodes": [r.to_dict() for r in self.results]}
-
-
-def _write_json_atomic(path: Path, obj) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=1)
-            f.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _progress(total: int, enabled: bool):
@@ -254,26 +283,29 @@ def _progress(total: int, enabled: bool):
 def run_extraction(refs: list[EpisodeRef], store: str | Path,
                    settings: ExtractSettings = ExtractSettings(), executor="local",
                    executor_options: dict | None = None, force: bool = False, cache_dir=None,
-                   use_cache: bool = False, progress: bool = True) -> ExtractionReport:
+                   use_cache: bool = False, progress: bool = True,
+                   data_root=None) -> ExtractionReport:
     """Extract every episode of ``refs`` into ``store`` (skipping current shards unless
-    ``force``). ``executor``: a registry name (with ``executor_options``) or an executor object.
-    ``use_cache``: also read/write the per-episode block cache of ``features.cache``."""
+    ``force``; damaged shards are rebuilt). ``executor``: a registry name (with
+    ``executor_options``) or an executor object. ``use_cache``: also read/write the per-episode
+    block cache of ``features.cache``. Refused (``XperienceError``) before anything is written:
+    ids that collide or are reserved (``names``), a store overlapping ``data_root`` or an episode
+    folder, or a non-empty folder that is no store (``location``)."""
     t0 = time.perf_counter()
     store = Path(store).expanduser()
-    names: dict[str, str] = {}
-    for r in refs:
-        other = names.setdefault(safe_name(r.episode_id), r.episode_id)
-        if other != r.episode_id:
-            raise XperienceError("two episode ids map to the same shard folder",
-                                 key=f"{other}, {r.episode_id}",
-                                 expected="ids that differ in [A-Za-z0-9-_.]")
+    check_episode_ids(refs)
+    check_store_location(store, [r.path for r in refs], data_root)
     try:
         store.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise XperienceError(f"cannot create the store ({err})", file=store,
                              expected="a writable folder") from None
     cleaned = clean_partial(store)
-    _write_json_atomic(store / LAYOUT, store_layout(settings).to_dict())
+    try:
+        atomic_write_json(store / LAYOUT, store_layout(settings).to_dict())
+    except OSError as err:
+        raise XperienceError(f"cannot write the store ({err})", file=store / LAYOUT,
+                             expected="a writable folder") from None
     ex = make_executor(executor, **(executor_options or {})) if isinstance(executor, str) \
         else executor
     threads = getattr(ex, "threads", 1)
@@ -284,6 +316,8 @@ def run_extraction(refs: list[EpisodeRef], store: str | Path,
         results[res.episode_id] = res
         if res.status == "failed":
             log.error("%s failed: %s", res.episode_id, res.error)
+        elif res.repaired:
+            log.warning("%s: damaged shard rebuilt (%s)", res.episode_id, res.repaired)
         elif not res.fits_layout:
             log.warning("%s does not fit the store layout: %s", res.episode_id,
                         "; ".join(res.layout_issues))
@@ -295,5 +329,5 @@ def run_extraction(refs: list[EpisodeRef], store: str | Path,
     report = ExtractionReport(str(store), ex.describe(), settings.cache_fields(),
                               time.perf_counter() - t0,
                               [results[r.episode_id] for r in refs], cleaned)
-    _write_json_atomic(store / REPORT, report.to_dict())
+    atomic_write_json(store / REPORT, report.to_dict())
     return report

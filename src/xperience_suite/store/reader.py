@@ -4,10 +4,16 @@
 ``np.load(..., mmap_mode="r")`` (a read-only ``np.memmap``) and its frame targets
 (``labels.json``, ``hand_left.npy``, ...) load on first access, so memory does not grow with the
 number of episodes. ``concat`` indexes many window sets as one row space without copying them.
+
+Every file is checked against the size and checksum its ``meta.json`` recorded before it is used
+(``windows.npy`` when the window set is made, the others on first access): a damaged shard, or
+one replaced since the store was opened, raises a one-line ``XperienceError`` instead of being
+read.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -18,20 +24,35 @@ import numpy as np
 from ..errors import XperienceError
 from ..windows.window_set import BlockSpan, FrameTargets, WindowSet, find_block
 from .discover import EpisodeRef
-from .executors import LAYOUT
 from .layout import CALIBRATION_SLOTS, CalibrationSlot, StoreLayout
-from .shard import LABELS, WINDOWS, read_shard_meta, shard_dir
+from .names import LAYOUT
+from .shard import LABELS, META, WINDOWS, check_file, read_shard_meta, shard_dir
 
 log = logging.getLogger("xperience_suite.store")
 
 
+def _damaged(folder: Path, problem: str) -> XperienceError:
+    return XperienceError(f"damaged shard: {problem}", file=folder,
+                          expected="the files meta.json lists; run python -m "
+                          "xperience_suite.extract on its episodes to rebuild it")
+
+
+def _verified(folder: Path, name: str, meta: dict) -> Path:
+    problem = check_file(folder, name, meta)
+    if problem:
+        raise _damaged(folder, problem)
+    return folder / name
+
+
 class LazyFrameTargets(FrameTargets):
     """``FrameTargets`` of a shard, read on first access (labels from ``labels.json``, arrays
-    memory-mapped from ``<name>.npy``; ``None`` when the episode lacks them)."""
+    memory-mapped from ``<name>.npy``; ``None`` when the episode lacks them), each checked against
+    the shard's ``meta.json`` (checksum, one entry per frame)."""
 
-    def __init__(self, folder: Path, targets: list[str]):  # noqa: D107 - no dataclass init
+    def __init__(self, folder: Path, meta: dict):  # noqa: D107 - no dataclass init
         self._folder = Path(folder)
-        self._targets = set(targets)
+        self._meta = meta
+        self._targets = set(meta.get("targets", []))
         self._labels: dict | None = None
         self._arrays: dict[str, np.ndarray | None] = {}
 
@@ -39,16 +60,26 @@ class LazyFrameTargets(FrameTargets):
         if self._labels is None:
             path = self._folder / LABELS
             try:
-                self._labels = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as err:
-                raise XperienceError(f"cannot read frame labels ({err})", file=path,
-                                     expected="action_label, subtask_label, objects") from None
+                data = path.read_bytes()
+            except OSError as err:
+                raise _damaged(self._folder, f"cannot read {LABELS} ({err})") from None
+            want = self._meta.get("files", {}).get(LABELS, {})
+            if hashlib.blake2b(data, digest_size=16).hexdigest() != want.get("blake2b"):
+                raise _damaged(self._folder, f"{LABELS} does not match its checksum in {META}")
+            labels = json.loads(data)
+            N = int(self._meta["num_frames"])
+            short = [k for k in ("action_label", "subtask_label", "objects")
+                     if len(labels.get(k, ())) != N]
+            if short:
+                raise _damaged(self._folder, f"{LABELS} '{short[0]}' has "
+                               f"{len(labels.get(short[0], ()))} entries for {N} frames")
+            self._labels = labels
         return self._labels[name]
 
     def _array(self, name: str) -> np.ndarray | None:
         if name not in self._arrays:
-            self._arrays[name] = np.load(self._folder / f"{name}.npy", mmap_mode="r") \
-                if name in self._targets else None
+            self._arrays[name] = np.load(_verified(self._folder, f"{name}.npy", self._meta),
+                                         mmap_mode="r") if name in self._targets else None
         return self._arrays[name]
 
     action_label = property(lambda self: self._label("action_label"))
@@ -80,7 +111,7 @@ class StoreEpisode:
 def window_set_of(episode: StoreEpisode) -> WindowSet:
     """The shard's ``WindowSet``: ``X`` memory-mapped ``(W, D)`` float32, lazy frames."""
     meta = episode.meta
-    path = episode.shard / WINDOWS
+    path = _verified(episode.shard, WINDOWS, meta)
     try:
         X = np.load(path, mmap_mode="r")
     except (OSError, ValueError) as err:
@@ -96,7 +127,7 @@ def window_set_of(episode: StoreEpisode) -> WindowSet:
                      starts=np.asarray(meta["starts"], dtype=np.int64),
                      ends=np.asarray(meta["ends"], dtype=np.int64),
                      num_frames=episode.num_frames,
-                     frames=LazyFrameTargets(episode.shard, meta.get("targets", [])),
+                     frames=LazyFrameTargets(episode.shard, meta),
                      available_modalities={str(k): bool(v) for k, v in
                                            meta.get("available_modalities", {}).items()})
 

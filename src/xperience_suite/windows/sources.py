@@ -76,10 +76,11 @@ def load_episode_window_sets(data: dict, windows: dict, executor: dict | None = 
            int(windows.get("stride", 5)))
     if key not in _LOADED:
         refs = discover_episodes(_root(data), data.get("manifest"))
-        store = Path(str(data.get("store") or default_store_dir(data.get("cache_dir"))))
+        store = Path(str(data.get("store") or default_store_dir(
+            data.get("cache_dir"), data.get("root"), data.get("manifest"))))
         options = dict(executor or {"name": "local"})
         run_extraction(refs, store, _settings(windows), executor=options.pop("name", "local"),
-                       executor_options=options)
+                       executor_options=options, data_root=data.get("root"))
         view = open_store(store, refs)
         _LOADED.clear()
         _LOADED[key] = (refs, [(eid, view.window_set(eid)) for eid in view.episode_ids])

@@ -1,0 +1,28 @@
+"""The Hydra apps behind ``python train.py`` / ``xperience-train`` and ``python evaluate.py`` /
+``xperience-evaluate``: one definition each, found by the root scripts and the console scripts."""
+
+from __future__ import annotations
+
+import hydra
+from omegaconf import DictConfig
+
+from ..config_tree import config_dir
+from .cli import guarded
+from .evaluation import run_evaluation
+from .training import run_training
+
+
+def _primary(summary: dict | None):
+    return None if summary is None else summary.get("primary_value")
+
+
+@hydra.main(config_path=config_dir(), config_name="train", version_base="1.3")
+def train(cfg: DictConfig):
+    """Train and test one head on one task (or each job of a ``-m`` sweep)."""
+    return _primary(guarded(run_training, cfg))
+
+
+@hydra.main(config_path=config_dir(), config_name="evaluate", version_base="1.3")
+def evaluate(cfg: DictConfig):
+    """Re-score a checkpoint (``ckpt_path=...``) on its own test split or on other data."""
+    return _primary(guarded(run_evaluation, cfg))
