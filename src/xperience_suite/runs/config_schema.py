@@ -11,7 +11,6 @@ first one starts. The resolvers the configs use are registered here too.
 
 from __future__ import annotations
 
-import logging
 import sys
 from dataclasses import dataclass, field, fields
 from typing import (Any, Callable, Dict, List, Optional, Union, get_args, get_origin,
@@ -28,8 +27,6 @@ from ..sample.options import PRESETS
 from ..store.executors import EXECUTORS
 from ..windows.sources import SOURCES
 from .epoch_progress import MODES
-
-log = logging.getLogger("xperience_suite")
 
 SPLITS = ("chronological", "episodes", "all")
 DATA_SOURCES = (*SOURCES, "episodes")
@@ -227,7 +224,7 @@ def check_group(prefix: str, node, schema: type, only=None) -> dict:
 
 
 def _check_across(groups: dict[str, dict]) -> None:
-    """Rules spanning keys of one group."""
+    """Rules between two keys."""
     data = groups.get("data") or {}
     if data.get("source") in ROOTED_SOURCES and data.get("root") in (None, "", MISSING):
         raise XperienceError(f"data={data['source']} reads a folder, none given",
