@@ -19,6 +19,7 @@ from .errors import XperienceError
 from .features.context import ExtractSettings
 from .features.extract import extract_settings
 from .runs.cli import guarded
+from .runs.config_schema import check_config
 from .store import default_store_dir, discover_episodes, run_extraction
 
 log = logging.getLogger("xperience_suite.store")
@@ -32,6 +33,7 @@ def settings_of(cfg: DictConfig) -> ExtractSettings:
 
 def run(cfg: DictConfig) -> dict:
     """Discover, extract, report; returns the report as a dict."""
+    check_config(cfg, "extract")  # before any work
     data = cfg.data
     if data.get("source") != "episodes":
         raise XperienceError(f"data source '{data.get('source')}' cannot be extracted to a store",

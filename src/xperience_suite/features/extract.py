@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
@@ -21,6 +20,7 @@ import numpy as np
 from ..cores import usable_cores
 from ..episode.episode import Episode
 from ..errors import XperienceError
+from ..progress import progress_bar
 from ..windows.slicing import window_starts
 from ..windows.stats import ragged_window_stats, sample_ranges, window_stats_many
 from ..windows.window_set import BlockSpan, FrameTargets, WindowSet
@@ -64,12 +64,7 @@ def _workers(settings: ExtractSettings) -> int:
 
 
 def _progress(total: int, enabled: bool, desc: str):
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover - tqdm comes with lightning
-        return None
-    return tqdm(total=total, desc=desc, unit="block", disable=not enabled, file=sys.stderr,
-                leave=False)
+    return progress_bar(total, desc, "blocks", enabled, leave=False)
 
 
 def _process_pool(jobs: int, workers: int) -> ProcessPoolExecutor | None:

@@ -94,7 +94,7 @@ def log_sweep_table(sweep_dir: Path, rows: list[dict], columns: list[str],
     run = wandb.init(project=cfg.get("project", "xperience-suite"), entity=cfg.get("entity"),
                      mode=cfg.get("mode", "offline"), dir=str(sweep_dir), job_type="sweep-report",
                      name=f"report-{sweep_dir.name}", group=str(cfg.get("group") or sweep_dir),
-                     reinit=True)
+                     reinit="finish_previous")
     table = wandb.Table(columns=columns,
                         data=[[_cell(r.get(c)) for c in columns] for r in rows])
     run.log({"sweep_metrics": table})

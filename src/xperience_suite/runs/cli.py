@@ -7,21 +7,13 @@ import sys
 import traceback
 from pathlib import Path
 
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from ..errors import XperienceError
 from ..reports.run_outputs import record_run_outputs, write_json_atomic
+from .epoch_progress import in_multirun
 
 log = logging.getLogger("xperience_suite")
-
-
-def _in_multirun() -> bool:
-    try:
-        return HydraConfig.get().mode == RunMode.MULTIRUN
-    except ValueError:
-        return False
 
 
 def failure_record(cfg: DictConfig, err: BaseException) -> dict:
@@ -49,13 +41,13 @@ def guarded(fn, cfg: DictConfig):
     try:
         return fn(cfg)
     except XperienceError as err:
-        if _in_multirun():
+        if in_multirun():
             _record(cfg, err)
             return None
         log.error("error: %s", err)
         sys.exit(2)
     except Exception as err:  # a bug or an unexpected library failure
-        if _in_multirun():
+        if in_multirun():
             _record(cfg, err, traceback.format_exc())
             return None
         raise

@@ -22,6 +22,7 @@ from ..tasks import TaskData, get_task
 from ..tasks.base import trivial_target_warnings
 from ..windows.sources import load_window_set
 from ..tasks.inputs import split_feature_label
+from .config_schema import check_config
 from .training import build_episodes_task_data, mark_status, plain, score_summary, status_note
 
 log = logging.getLogger("xperience_suite")
@@ -85,6 +86,7 @@ def _episodes_config(data_cfg: dict, tinfo: dict) -> DictConfig:
 
 
 def run_evaluation(cfg: DictConfig) -> dict:
+    check_config(cfg, "evaluate")  # before any work
     t0, started_ns = time.perf_counter(), time.time_ns()
     out_dir = Path(cfg.paths.output_dir)
     clear_previous_run(out_dir, keep=Path(str(cfg.ckpt_path)))

@@ -34,6 +34,8 @@ from ..windows.purge import purge_margin, purge_overlapping
 from ..windows.sources import load_episodes, load_window_set
 from .degenerate import assess
 from ..windows.window_set import WindowSet
+from .config_schema import check_config
+from .epoch_progress import EpochLines, progress_mode
 
 log = logging.getLogger("xperience_suite")
 
@@ -63,7 +65,9 @@ def build_episodes_task_data(cfg: DictConfig) -> tuple[WindowSet, Task, TaskData
     if split.get("name") != "episodes":
         raise XperienceError("data=episodes trains and tests on whole episodes", key="split",
                              expected="split=episodes")
-    refs, episodes, dropped = load_episodes(plain(cfg.data), plain(cfg.windows), extract_of(cfg))
+    executor = plain(cfg.executor) if cfg.get("executor") else None
+    refs, episodes, dropped = load_episodes(plain(cfg.data), plain(cfg.windows), extract_of(cfg),
+                                            executor)
     assignment = assign_episode_splits(refs, dict(split.fractions), int(split.seed))
     check_no_leakage(refs, assignment)
     task = get_task(cfg.task.name)
@@ -211,6 +215,7 @@ def score_summary(task: Task, data: TaskData, module: HeadModule, idx: np.ndarra
 
 def run_training(cfg: DictConfig) -> dict:
     """Fit and test one head on one task; write the run folder; return the metrics summary."""
+    check_config(cfg, "train")  # before any work
     t0, started_ns = time.perf_counter(), time.time_ns()
     out_dir = Path(cfg.paths.output_dir)
     if rank_zero_only.rank == 0:  # DDP: the other ranks start later, into the same folder
@@ -222,9 +227,12 @@ def run_training(cfg: DictConfig) -> dict:
     dm = TaskDataModule(data, batch_size=cfg.head.get("batch_size") or len(data.train_idx),
                         full_batch=not module.family.gradient_trained, seed=int(cfg.seed))
     module.fit_scalers(dm.train_x(), dm.train_y())  # in chunks when episodes are streamed
-    trainer: L.Trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_all(cfg.get("logger")) or False,
-                                                 callbacks=build_callbacks(cfg.get("callbacks"), has_val)
-                                                 + [EpochHistory()])
+    progress = progress_mode(cfg.get("progress"), bool(cfg.trainer.get("enable_progress_bar", True)))
+    callbacks = build_callbacks(cfg.get("callbacks"), has_val) + [EpochHistory()]
+    trainer: L.Trainer = hydra.utils.instantiate(
+        cfg.trainer, logger=instantiate_all(cfg.get("logger")) or False,
+        callbacks=callbacks + ([EpochLines()] if progress == "epochs" else []),
+        enable_progress_bar=progress == "bar")
     t_fit = time.perf_counter()
     validation = fit_and_test(trainer, module, dm)
     fit_seconds = time.perf_counter() - t_fit

@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ..progress import stage
 from .generate import generate_episode
 from .options import GENERATOR_VERSION, resolve_preset
 
@@ -42,7 +43,9 @@ def ensure_sample_episode(preset: str = "small", seed: int = 0, cache_dir: str |
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=root))
     try:
-        generate_episode(tmp, seed=seed, preset=preset, frames=frames)
+        with stage(f"generating the sample episode ({preset}, seed {seed}) into {final} "
+                   "on first use"):
+            generate_episode(tmp, seed=seed, preset=preset, frames=frames)
         try:
             os.rename(tmp, final)
         except OSError:

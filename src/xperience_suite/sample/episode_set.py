@@ -35,6 +35,7 @@ from ..cores import usable_cores
 from ..errors import XperienceError
 from ..io import atomic_write_text, publish_folder
 from ..owned import own_files, record_outputs, refuse_foreign, remove_own
+from ..progress import progress_bar
 from .activities import SCRIPTS
 from .generate import generate_episode
 from .options import GENERATOR_VERSION, SampleOptions, resolve_preset
@@ -138,18 +139,23 @@ def generate_episode_set(out_dir: str | Path, episodes: int = 32, seed: int = 0,
         shutil.rmtree(stale, ignore_errors=True)  # left by an interrupted run
     todo = sorted((p for p in plans if not _complete(out / p.path, trust_folders=started and not overwrite)),
                   key=lambda p: -p.frames)
+    bar = progress_bar(len(todo), f"generating episodes into {out}", "episodes", bool(todo))
     if workers == 1 or len(todo) <= 1:
         for plan in todo:
             _generate_one(str(out), plan, preset)
+            bar.update(1)
     else:
         with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
             futures = [pool.submit(_generate_one, str(out), p, preset) for p in todo]
             try:
                 for future in as_completed(futures):
                     future.result()
+                    bar.update(1)
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)  # finished episodes stay for a resume
                 raise
+    if bar is not None:
+        bar.close()
     path = atomic_write_text(out / MANIFEST_NAME, manifest)
     record_outputs(out, [SET_FILE, MANIFEST_NAME], tool="xperience_suite.sample")
     return path

@@ -18,7 +18,6 @@ import logging
 import multiprocessing as mp
 import os
 import select
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from typing import Callable, Iterator
 
 from ..cores import usable_cores
 from ..errors import XperienceError
+from ..progress import progress_bar
 from ..features.context import ExtractSettings
 from ..io import atomic_write_json, user_umask
 from .discover import EpisodeRef
@@ -277,11 +277,7 @@ class ExtractionReport:
 
 
 def _progress(total: int, enabled: bool):
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover - tqdm comes with lightning
-        return None
-    return tqdm(total=total, desc="episodes", unit="ep", disable=not enabled, file=sys.stderr)
+    return progress_bar(total, "extracting episodes", "episodes", enabled)
 
 
 def run_extraction(refs: list[EpisodeRef], store: str | Path,

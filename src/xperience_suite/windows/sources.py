@@ -65,16 +65,18 @@ def _root(data: dict) -> Path:
     return Path(str(root)).expanduser()
 
 
-def load_episode_window_sets(data: dict, windows: dict, extract: dict | None = None
+def load_episode_window_sets(data: dict, windows: dict, extract: dict | None = None,
+                             executor: dict | None = None
                              ) -> tuple[list, list[tuple[str, WindowSet]]]:
     """Every episode under ``data.root`` (folder search or manifest) as memory-mapped shards of
-    the feature store; missing shards are extracted first with the local executor."""
-    refs, episodes, _ = load_episodes(data, windows, extract)
+    the feature store; missing shards are extracted first with ``executor`` (the ``executor``
+    config: ``name`` and its options; default the local one)."""
+    refs, episodes, _ = load_episodes(data, windows, extract, executor)
     return refs, episodes
 
 
-def load_episodes(data: dict, windows: dict, extract: dict | None = None
-                  ) -> tuple[list, list[tuple[str, WindowSet]], dict]:
+def load_episodes(data: dict, windows: dict, extract: dict | None = None,
+                  executor: dict | None = None) -> tuple[list, list[tuple[str, WindowSet]], dict]:
     """``load_episode_window_sets`` plus ``{episode_id: reason}`` of the discovered episodes the
     store cannot serve (extraction failed, no shard, or a shard of another layout)."""
     from ..store import (default_store_dir, discover_episodes, open_store, run_extraction,
@@ -93,8 +95,9 @@ def load_episodes(data: dict, windows: dict, extract: dict | None = None
                 f"the store's shards were extracted with other settings: {conflict}", file=store,
                 key="extract", expected="this run's extract.* / windows.* set to the store's, or "
                 "the store rebuilt (python -m xperience_suite.extract ... extract.force=true)")
-        report = run_extraction(refs, store, settings, executor="local", progress=False,
-                                data_root=data.get("root"))
+        options = dict(executor or {"name": "local"})
+        report = run_extraction(refs, store, settings, executor=options.pop("name", "local"),
+                                executor_options=options, data_root=data.get("root"))
         view = open_store(store, refs)
         failed = {r.episode_id: f"extraction failed: {r.error}" for r in report.failed}
         dropped = {eid: failed.get(eid, "no feature shard in the store") for eid in view.missing}
