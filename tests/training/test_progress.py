@@ -67,3 +67,18 @@ def test_train_on_episodes_extracts_with_the_configured_executor(tmp_path, episo
         assert str(err) == "stop here"
     assert seen["executor"] == "ray" and seen["options"]["num_cpus"] == 1
     assert seen["episodes"] == 1
+
+
+def test_extraction_progress_counts_the_frames_the_video_workers_decode(episode_dir, capsys):
+    """Off a terminal, a cold extraction says how many video frames it will decode and, at the
+    end, how many the worker processes decoded (counted across processes)."""
+    from xperience_suite.episode import load_episode
+    from xperience_suite.features.extract import extract_window_set
+
+    episode = load_episode(episode_dir)
+    videos = len(episode.videos)
+    extract_window_set(episode, progress=True, use_cache=False)
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("features ")]
+    total = episode.num_frames * videos
+    assert lines[0].endswith(f"({total} frames)...")
+    assert f": {total} frames in " in lines[-1] and len(lines) == 2

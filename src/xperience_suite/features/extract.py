@@ -13,7 +13,7 @@ import multiprocessing as mp
 import os
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from ..progress import progress_bar
 from ..windows.slicing import window_starts
 from ..windows.stats import ragged_window_stats, sample_ranges, window_stats_many
 from ..windows.window_set import BlockSpan, FrameTargets, WindowSet
+from . import decoded_frames
 from .allocator import keep_freed_memory
 from .kernel_threads import kernel_threads
 from .cache import FeatureCache, cache_key
@@ -57,14 +58,17 @@ def extraction_blocks(settings: ExtractSettings) -> list[BlockDef]:
     return [b for b in all_blocks() if settings.raw_logmel or b.name != RAW_LOGMEL_BLOCK]
 
 
+_TICK = 0.25  # seconds between progress updates while the blocks compute
+
+
 def _workers(settings: ExtractSettings) -> int:
     """Parallel jobs: ``settings.workers``, else one more than the cores (at most 8), so a
     worker waiting on I/O never leaves a core idle."""
     return settings.workers if settings.workers > 0 else min(8, usable_cores() + 1)
 
 
-def _progress(total: int, enabled: bool, desc: str):
-    return progress_bar(total, desc, "blocks", enabled, leave=False)
+def _progress(total: int, enabled: bool, desc: str, unit: str):
+    return progress_bar(total, desc, unit, enabled)
 
 
 def _process_pool(jobs: int, workers: int) -> ProcessPoolExecutor | None:
@@ -110,6 +114,10 @@ def _compute(ctx: BlockContext, blocks: list[BlockDef], progress: bool) -> dict:
     offload = {b.name: b.offload(ctx) for b in blocks if b.offload is not None}
     jobs = {name: job for name, job in offload.items() if job is not None}
     values: dict = {name: None for name, job in offload.items() if job is None}
+    bar = _progress(ctx.episode.num_frames * len(jobs) if jobs else len(blocks), progress,
+                    f"features {ctx.episode.episode_id}, video", "frames" if jobs else "blocks")
+    if bar is not None:
+        decoded_frames.start_counting()  # before the workers fork: they count into it
     procs = _process_pool(len(jobs), workers)
     futures: dict = {}
     if procs is not None:  # fork now, while this process runs no other thread of ours
@@ -118,27 +126,34 @@ def _compute(ctx: BlockContext, blocks: list[BlockDef], progress: bool) -> dict:
             futures[procs.submit(fn, *args)] = name
     local = [b for b in blocks if b.name not in values and (procs is None or b.name not in jobs)]
     local.sort(key=lambda b: not b.name.startswith(_HEAVY_FIRST))
-    bar = _progress(len(blocks), progress, f"features {ctx.episode.episode_id}")
-    if bar is not None:
-        bar.update(len(values))
     try:
         with ThreadPoolExecutor(max_workers=max(1, min(workers, usable_cores()))) as pool:
             futures.update({pool.submit(b.compute, ctx): b.name for b in local})
-            for fut in as_completed(futures):
-                name = futures[fut]
-                value = fut.result()
-                if name in jobs and procs is not None:
-                    value = jobs[name][2](ctx, value)
-                values[name] = value
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix_str(name)
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=_TICK, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    name = futures[fut]
+                    value = fut.result()
+                    if name in jobs and procs is not None:
+                        value = jobs[name][2](ctx, value)
+                    values[name] = value
+                _show(bar, len(values), len(blocks), bool(jobs))
     finally:
         if procs is not None:
             procs.shutdown(wait=True, cancel_futures=True)
         if bar is not None:
             bar.close()
+            decoded_frames.stop_counting()
     return values
+
+
+def _show(bar, blocks_done: int, blocks: int, by_frames: bool) -> None:
+    """Move the bar to the frames decoded so far (or the blocks done, without videos)."""
+    if bar is None:
+        return
+    bar.update((decoded_frames.decoded() if by_frames else blocks_done) - bar.n)
+    bar.set_postfix_str(f"{blocks_done}/{blocks} blocks")
 
 
 def _check(defn: BlockDef, arr: np.ndarray, shape: tuple) -> np.ndarray:

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..episode.episode import VIDEO_NAMES
 from ..errors import XperienceError
+from . import decoded_frames
 from .context import BlockContext, fit_frames
 from .registry import BlockDef, register
 from .resize import area_resize, area_resize_u8
@@ -125,6 +126,7 @@ def _resize_batch(frames: list[np.ndarray], size: int) -> np.ndarray:
     """Full-resolution frames -> ``(k, size, size, 3)``; a single frame is resized in place
     (no copy), small ones together (fewer numpy calls)."""
     batch = frames[0][None] if len(frames) == 1 else np.stack(frames)
+    decoded_frames.add(len(frames))
     return area_resize_u8(batch, (size, size))
 
 
@@ -132,7 +134,9 @@ def decoder_small_frames(path: str, size: int, threads: int | None = 1) -> np.nd
     """``(n, size, size, 3)`` uint8 resized inside the decoder (libswscale's area filter on the
     YUV frame): faster, but not the study's pixels (drift measured in ``docs/feature_parity.md``)."""
     from ..episode import decode_video
-    return decode_video(path, size=(size, size), threads=threads)
+    frames = decode_video(path, size=(size, size), threads=threads)
+    decoded_frames.add(len(frames))
+    return frames
 
 
 # ``extract.video_resize``: how a video's frames become ``size x size`` RGB
