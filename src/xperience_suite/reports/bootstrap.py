@@ -43,15 +43,33 @@ class MetricInputs:
         self.calls: list[tuple[tuple, dict]] = []
 
     def update(self, *args, **kwargs) -> None:
-        def keep(v):
-            return v.detach().cpu() if isinstance(v, torch.Tensor) else v
-        self.calls.append((tuple(keep(a) for a in args), {k: keep(v) for k, v in kwargs.items()}))
+        self.calls.append((_keep(args), _keep(kwargs)))
 
     def rows(self) -> tuple[tuple, dict]:
-        """Every call's tensors joined along the sample axis: ``(args, kwargs)``."""
-        args = tuple(torch.cat([c[0][j] for c in self.calls]) for j in range(len(self.calls[0][0])))
-        kwargs = {k: torch.cat([c[1][k] for c in self.calls]) for k in self.calls[0][1]}
-        return args, kwargs
+        """Every call's tensors joined along the sample axis: ``(args, kwargs)`` (nested views,
+        e.g. retrieval's ``views={"zscored": (query, gallery)}``, joined alike)."""
+        return _join([c[0] for c in self.calls]), _join([c[1] for c in self.calls])
+
+
+def _keep(v):
+    if isinstance(v, torch.Tensor):
+        return v.detach().cpu()
+    if isinstance(v, dict):
+        return {k: _keep(x) for k, x in v.items()}
+    if isinstance(v, (tuple, list)):
+        return type(v)(_keep(x) for x in v)
+    return v
+
+
+def _join(calls: list):
+    first = calls[0]
+    if isinstance(first, torch.Tensor):
+        return torch.cat(calls)
+    if isinstance(first, dict):
+        return {k: _join([c[k] for c in calls]) for k in first}
+    if isinstance(first, (tuple, list)):
+        return type(first)(_join([c[j] for c in calls]) for j in range(len(first)))
+    return first
 
 
 def sample_units(unit_ids: np.ndarray) -> np.ndarray:
