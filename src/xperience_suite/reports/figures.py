@@ -294,18 +294,19 @@ def wrist_trajectories(inp: FigureInputs):
                         label=f"{hand} true")
                 ax.plot(steps, pred[i, :, j, c], "--", color=HAND_COLORS[hand],
                         label=f"{hand} predicted")
-            ax.set_ylabel(f"{axis} (m)")
+            ax.set_ylabel(f"{axis} (dataset units)")
             ax.locator_params(nbins=4)  # fewer ticks: most of the drawing time is tick labels
             if row == len(picks) - 1:
                 ax.set_xlabel("frames after the window")
-        axes[row, 0].set_title(f"{ids[i]}: wrist error L {err['left wrist']:.3f} m, "
-                               f"R {err['right wrist']:.3f} m", loc="left", fontsize=9)
+        axes[row, 0].set_title(f"{ids[i]}: wrist error L {err['left wrist']:.3f}, "
+                               f"R {err['right wrist']:.3f}", loc="left", fontsize=9)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
     s = inp.summary
-    fig.suptitle(f"{inp.title}: future wrist positions (root-relative)\n"
+    frame = "camera frame" if "camera frame" in str(s.get("units", "")) else "root-relative"
+    fig.suptitle(f"{inp.title}: future wrist positions ({frame}, in the dataset's unit)\n"
                  f"{len(picks)} of {len(truth)} test samples; "
-                 f"{s['primary_metric']} = {s['primary_value']:.4f} m")
+                 f"{s['primary_metric']} = {s['primary_value']:.4f}")
     return fig
 
 
