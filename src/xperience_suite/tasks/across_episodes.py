@@ -54,7 +54,8 @@ def build_across_episodes(task: Task, episodes: list, splits: dict[str, str], va
                   key=lambda e: rank[splits[e[0]]])  # stable: episode order within a split
     for eid, ws in todo:
         try:
-            d = task.build(ws, variant, {**params, "test_fraction": 0.0})
+            d = task.build(ws, variant, {**params, "test_fraction": 0.0,
+                                         "require_all_targets": True})
         except XperienceError as err:
             skipped.append((eid, str(err)))
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import XperienceError
 from ..metrics.masked_regression import regression_r2
 from ..windows.window_set import WindowSet
 from .base import Task, TaskData, chronological_split
@@ -16,6 +17,11 @@ def projection_data(task: Task, ws: WindowSet, variant: str, params: dict,
                     inputs: list[str], targets: list[str]) -> TaskData:
     names = select_inputs(ws, inputs, variant, task.name)
     tnames = target_blocks(ws, targets, task.name)
+    missing = [t for t in targets if t not in tnames]
+    if missing and params.get("require_all_targets"):  # across episodes: one target layout
+        raise XperienceError(f"episode {ws.episode_id} lacks the target blocks {missing}",
+                             key="task", expected="every target block of the task (episodes "
+                             "lacking a target modality are left out across episodes)")
     train, test = chronological_split(ws.num_windows, params["test_fraction"], task.name)
     data = TaskData(task=task.name, kind=task.kind, x=ws.select(names),
                     y=ws.select(tnames).astype(np.float32), train_idx=train, test_idx=test,
