@@ -35,3 +35,18 @@ def test_outputs_it_cannot_prove_it_wrote_are_refused(tmp_path, episode_dir):
     with pytest.raises(XperienceError, match="predictions.npz"):
         run_training(compose_train(run, [*_base(episode_dir), "task=timeline_action"]))
     assert (run / "predictions.npz").read_bytes() == b"not written by this framework"
+
+
+def test_run_outputs_take_the_users_umask(tmp_path):
+    """metrics.json and the figures of a shared sweep folder are readable by the group."""
+    import os
+    import stat
+
+    from xperience_suite.reports.run_outputs import write_json_atomic
+
+    old = os.umask(0o002)
+    try:
+        write_json_atomic(tmp_path / "metrics.json", {"status": "ok"})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "metrics.json").stat().st_mode) == 0o664

@@ -8,14 +8,14 @@ training run. A figure that cannot be drawn is skipped with a warning: plotting 
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+
+from ..io import atomic_write
 
 log = logging.getLogger("xperience_suite")
 
@@ -434,14 +434,8 @@ def write_figures(out_dir: Path, inp: FigureInputs) -> tuple[list[str], float]:
     for name in figure_names(inp):
         try:
             path = Path(out_dir) / f"{name}.png"
-            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{path.name}.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    FIGURES[name](inp).savefig(f, format="png", dpi=DPI)
-                os.replace(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+            fig = FIGURES[name](inp)
+            atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=DPI))
             written.append(path.name)
         except SkipFigure as why:
             log.warning("figure %s skipped: %s", name, why)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import XperienceError
+from ..io import atomic_write
 from ..owned import record_outputs, remove_own
 from ..tasks.base import TaskData
 from ..windows.window_set import WindowSet
@@ -54,12 +53,10 @@ def record_run_outputs(out_dir: Path, since_ns: int) -> None:
 
 
 def write_json_atomic(path: Path, obj) -> None:
-    """Write JSON through a temporary file + rename so a reader never sees half a file."""
+    """Write JSON through a temporary file + rename (``io.atomic_write``: a reader never sees
+    half a file, the file gets the user's umask)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(obj, f, indent=2, default=_jsonable)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: json.dump(obj, f, indent=2, default=_jsonable), mode="w")
 
 
 def _jsonable(value):
