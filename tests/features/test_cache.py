@@ -87,6 +87,7 @@ def test_default_cache_dir(monkeypatch, tmp_path):
     assert default_cache_dir() == tmp_path / "features"
     assert default_cache_dir(tmp_path / "x") == tmp_path / "x" / "features"
     monkeypatch.delenv(CACHE_ENV)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     assert default_cache_dir() == os.path.expanduser("~/.cache/xperience_suite/features") or \
         str(default_cache_dir()).endswith(".cache/xperience_suite/features")
 

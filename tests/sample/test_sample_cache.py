@@ -46,7 +46,10 @@ def test_cache_dir_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "env-cache"))
     assert cache.cache_root() == tmp_path / "env-cache"
     monkeypatch.delenv(cache.CACHE_ENV)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     assert cache.cache_root().parts[-2:] == (".cache", "xperience_suite")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # the user's cache folder
+    assert cache.cache_root() == tmp_path / "xdg" / "xperience_suite"
 
 
 def test_cli_prints_the_episode_folder(tmp_path, capsys):

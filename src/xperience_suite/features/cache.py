@@ -13,11 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
 
+from ..cache_root import CACHE_ENV, cache_root  # noqa: F401  (CACHE_ENV re-exported)
 from ..errors import XperienceError
 from ..io import atomic_write, sweep_temporaries
 from .context import ExtractSettings
@@ -25,15 +25,13 @@ from .context import ExtractSettings
 log = logging.getLogger("xperience_suite.features")
 
 FEATURE_CODE_VERSION = "3"  # 2: log-mel power as re^2 + im^2; 3: depth confidence min(initial=0)
-CACHE_ENV = "XPERIENCE_SUITE_CACHE"
 _MIB = 1 << 20
 _META = "__meta__"
 
 
 def default_cache_dir(cache_dir: str | Path | None = None) -> Path:
-    """``<cache_dir | $XPERIENCE_SUITE_CACHE | ~/.cache/xperience_suite>/features``."""
-    base = cache_dir or os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "xperience_suite"
-    return Path(base).expanduser() / "features"
+    """``cache_root(cache_dir) / "features"``."""
+    return cache_root(cache_dir) / "features"
 
 
 def _file_digest(path: Path, size: int) -> str:

@@ -7,20 +7,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ..cache_root import CACHE_ENV, cache_root  # noqa: F401  (re-exported)
 from ..progress import stage
 from .generate import generate_episode
 from .options import GENERATOR_VERSION, resolve_preset
-
-CACHE_ENV = "XPERIENCE_SUITE_CACHE"
-
-
-def cache_root(cache_dir: str | Path | None = None) -> Path:
-    """``cache_dir``, else ``$XPERIENCE_SUITE_CACHE``, else ``~/.cache/xperience_suite``."""
-    if cache_dir is not None:
-        return Path(cache_dir)
-    env = os.environ.get(CACHE_ENV)
-    return Path(env) if env else Path.home() / ".cache" / "xperience_suite"
-
 
 def sample_name(preset: str, seed: int, frames: int | None = None) -> str:
     """Folder name of a cached sample, e.g. ``sample-small-seed0-v1``."""
