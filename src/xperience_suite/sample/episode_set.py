@@ -22,7 +22,6 @@ import csv
 import io
 import json
 import math
-import os
 import shutil
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -33,7 +32,7 @@ import numpy as np
 
 from ..cores import usable_cores
 from ..errors import XperienceError
-from ..io import atomic_write_text, publish_folder
+from ..io import atomic_write_json, atomic_write_text, publish_folder
 from ..owned import own_files, record_outputs, refuse_foreign, remove_own
 from ..progress import progress_bar
 from .activities import SCRIPTS
@@ -271,6 +270,4 @@ def _claim(path: Path, params: dict) -> None:
                 raise XperienceError(f"folder holds a set generated with {key}={old.get(key)!r}", file=path,
                                      key=key, expected=f"{value!r} (use another folder, or delete this one)")
         return
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(params, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_json(path, params)
