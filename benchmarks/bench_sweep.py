@@ -67,7 +67,7 @@ def main() -> None:
     extra = [f"data.preset={args.preset}", *args.extra]
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c",
-                    "from xperience_suite.windows.sources import load_window_set as l; "
+                    "from xperience_suite.data.sources import load_window_set as l; "
                     f"l({{'source': 'sample', 'preset': '{args.preset}', 'seed': 0}}, "
                     "{'length': 20, 'stride': 5})"], env=env, check=True, capture_output=True)
     print(f"feature extraction (once, shared by every job): {time.perf_counter() - t0:.1f} s")

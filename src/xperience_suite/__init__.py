@@ -1,7 +1,10 @@
 """xperience-suite: turn Xperience-10M episodes into a benchmark and train/score heads on it.
 
-Stages (one sub-package each, in the data's order):
-episode -> features -> windows -> tasks -> heads -> metrics -> reports.
+Sub-packages, lowest first; a module imports only from its own package or lower ones
+(``tests/test_layering.py`` checks this from the source):
+foundation modules (``errors``, ``io``, ``cores``, ...) -> ``metrics`` -> ``episode`` ->
+``windows`` -> ``features`` -> ``sample`` -> ``store`` -> ``data`` -> ``tasks`` -> ``heads`` ->
+``runs`` -> ``report`` -> the command-line modules (``extract``, ``export``).
 """
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""Export one episode's windows as a precomputed folder, and read such a folder back.
+"""Export one episode's windows as a precomputed folder (the format: ``data/exported.py``).
 
 ``python -m xperience_suite.export [<episode_dir>] --out <dir> [--features <variant>]`` writes:
 
@@ -24,172 +24,17 @@ else deleted.
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import logging
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-import numpy as np
-
+from .data.exported import export_window_set
+from .episode import load_episode
 from .errors import XperienceError
-from .features.manifest import read_manifest, subset_window_set, write_manifest
+from .features.extract import extract_window_set
 from .features.variants import VARIANTS, apply_variant
-from .io import publish_folder
-from .owned import record_outputs, refuse_foreign, remove_own
-from .windows.labels import window_majority_labels, window_objects
-from .windows.window_set import WindowLabels, WindowSet
-
-NPZ = "shared_windows.npz"
-MANIFEST = "feature_manifest.json"
-WINDOWS_CSV = "windows.csv"
-OBJECTS_CSV = "window_objects.csv"
-MODALITIES = "available_modalities.json"
-WINDOW_COLUMNS = ["window_index", "start_frame", "end_frame", "center_frame", "action_label",
-                  "action_fraction", "subtask_label", "subtask_fraction"]
-
-
-def window_labels_of(ws: WindowSet) -> tuple[WindowLabels, np.ndarray, np.ndarray]:
-    """Window labels (and the action/sub-task majority shares) from frames or stored labels."""
-    W = ws.num_windows
-    if ws.frames is None:
-        labels = ws.window_labels or WindowLabels([""] * W, [""] * W, None)
-        return labels, np.zeros(W), np.zeros(W)
-    action, action_frac = window_majority_labels(ws.frames.action_label, ws.starts, ws.ends)
-    subtask, subtask_frac = window_majority_labels(ws.frames.subtask_label, ws.starts, ws.ends)
-    objects = window_objects(ws.frames.objects, ws.starts, ws.ends)
-    return WindowLabels(action, subtask, objects), action_frac, subtask_frac
-
-
-def export_window_set(ws: WindowSet, out_dir: str | Path, variant: str = "all",
-                      overwrite: bool = False) -> Path:
-    """Write ``ws``'s blocks of ``variant`` to ``out_dir`` (created); returns ``out_dir``.
-    Refuses a folder holding files it did not write unless ``overwrite`` (module docstring)."""
-    final = Path(out_dir)
-    refuse_foreign(final, overwrite, "--overwrite")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    out = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
-    try:
-        _write_export(ws, out, variant)
-        record_outputs(out, [NPZ, MANIFEST, WINDOWS_CSV, OBJECTS_CSV, MODALITIES],
-                       tool="xperience_suite.export")
-        remove_own(final)
-        publish_folder(out, final)
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
-    return final
-
-
-def _write_export(ws: WindowSet, out: Path, variant: str) -> None:
-    names = apply_variant(ws.block_names, variant)
-    missing = [n for n in names if n not in ws.block_names]
-    if not names or missing:
-        raise XperienceError(f"feature variant '{variant}' needs blocks this window set lacks",
-                             key=",".join(missing) or "features",
-                             expected=f"blocks among {ws.block_names}")
-    sub = subset_window_set(ws, names)
-    np.savez(out / NPZ, X=sub.X.astype(np.float32), starts=sub.starts.astype(np.int64),
-             ends=sub.ends.astype(np.int64), num_frames=np.int64(ws.num_frames),
-             episode_id=np.array(ws.episode_id))
-    write_manifest(sub, out / MANIFEST)
-    labels, action_frac, subtask_frac = window_labels_of(ws)
-    with open(out / WINDOWS_CSV, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(WINDOW_COLUMNS)
-        for w, (s, e) in enumerate(zip(sub.starts.tolist(), sub.ends.tolist())):
-            writer.writerow([w, s, e, (s + e) // 2, labels.action_label[w],
-                             f"{action_frac[w]:.6f}", labels.subtask_label[w],
-                             f"{subtask_frac[w]:.6f}"])
-    with open(out / OBJECTS_CSV, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["window_index", "objects"])
-        for w in range(sub.num_windows):
-            writer.writerow([w, "|".join(labels.objects[w]) if labels.objects else ""])
-    (out / MODALITIES).write_text(json.dumps(ws.available_modalities, indent=2, sort_keys=True)
-                                  + "\n")
-
-
-def _read_csv(path: Path, columns: list[str], rows: int) -> list[dict]:
-    try:
-        with open(path, newline="") as f:
-            reader = csv.DictReader(f)
-            lacking = [c for c in columns if c not in (reader.fieldnames or [])]
-            if lacking:
-                raise XperienceError("CSV lacks columns", file=path, key=",".join(lacking),
-                                     expected=f"columns {columns}")
-            data = list(reader)
-    except (OSError, csv.Error) as err:
-        raise XperienceError(f"cannot read CSV ({err})", file=path,
-                             expected=f"columns {columns}") from None
-    if len(data) != rows:
-        raise XperienceError("CSV row count differs from the window count", file=path,
-                             key="window_index", expected=f"{rows} rows, got {len(data)}")
-    if [r["window_index"] for r in data] != [str(i) for i in range(rows)]:
-        raise XperienceError("window_index is not 0..W-1 in order", file=path,
-                             key="window_index", expected=f"0..{rows - 1}")
-    return data
-
-
-def _npz_array(npz, path: Path, key: str) -> np.ndarray:
-    if key not in npz.files:
-        raise XperienceError("array missing", file=path, key=key,
-                             expected=f"keys X, starts, ends (found {npz.files})")
-    return npz[key]
-
-
-def load_exported_windows(folder: str | Path) -> WindowSet:
-    """Read an exported folder back as a ``WindowSet`` (``frames=None``, ``window_labels`` from
-    the CSVs). The folder may hold any subset of blocks; shapes are validated."""
-    folder = Path(folder)
-    npz_path = folder / NPZ
-    try:
-        with np.load(npz_path, allow_pickle=False) as npz:
-            X = _npz_array(npz, npz_path, "X")
-            starts = _npz_array(npz, npz_path, "starts").astype(np.int64)
-            ends = _npz_array(npz, npz_path, "ends").astype(np.int64)
-            num_frames = int(npz["num_frames"]) if "num_frames" in npz.files else \
-                int(ends.max(initial=0))
-            episode_id = str(npz["episode_id"]) if "episode_id" in npz.files else folder.name
-    except (OSError, ValueError) as err:
-        raise XperienceError(f"cannot read window features ({err})", file=npz_path,
-                             expected="an .npz with X, starts, ends") from None
-    if X.ndim != 2:
-        raise XperienceError("X must be 2-D", file=npz_path, key="X",
-                             expected=f"(W, D), got {X.shape}")
-    W = X.shape[0]
-    for key, arr in (("starts", starts), ("ends", ends)):
-        if arr.shape != (W,):
-            raise XperienceError("window bounds do not match X", file=npz_path, key=key,
-                                 expected=f"({W},), got {arr.shape}")
-    if W and ((ends <= starts).any() or starts.min() < 0):
-        raise XperienceError("window bounds are not increasing", file=npz_path, key="ends",
-                             expected="0 <= start < end for every window")
-    blocks = read_manifest(folder / MANIFEST, num_columns=X.shape[1])
-    rows = _read_csv(folder / WINDOWS_CSV, WINDOW_COLUMNS, W)
-    for w, r in enumerate(rows):
-        if int(r["start_frame"]) != starts[w] or int(r["end_frame"]) != ends[w]:
-            raise XperienceError("windows.csv bounds differ from the npz", file=folder /
-                                 WINDOWS_CSV, key=f"window {w}",
-                                 expected=f"start {starts[w]}, end {ends[w]}")
-    objects = None
-    if (folder / OBJECTS_CSV).is_file():
-        obj_rows = _read_csv(folder / OBJECTS_CSV, ["window_index", "objects"], W)
-        objects = [[o for o in r["objects"].split("|") if o] for r in obj_rows]
-    modalities = {}
-    if (folder / MODALITIES).is_file():
-        try:
-            modalities = {str(k): bool(v) for k, v in
-                          json.loads((folder / MODALITIES).read_text()).items()}
-        except (ValueError, AttributeError) as err:
-            raise XperienceError(f"cannot read modality flags ({err})", file=folder / MODALITIES,
-                                 expected="a JSON object of name -> bool") from None
-    labels = WindowLabels(action_label=[r["action_label"] for r in rows],
-                          subtask_label=[r["subtask_label"] for r in rows], objects=objects)
-    return WindowSet(episode_id=episode_id, X=np.ascontiguousarray(X, dtype=np.float32),
-                     blocks=blocks, starts=starts, ends=ends, num_frames=num_frames, frames=None,
-                     window_labels=labels, available_modalities=modalities)
+from .owned import refuse_foreign
+from .sample import ensure_sample_episode
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,13 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
-        from .episode import load_episode
-        from .features.extract import extract_window_set
-        if args.episode_dir is None:
-            from .sample import ensure_sample_episode
-            root = ensure_sample_episode()
-        else:
-            root = Path(args.episode_dir)
+        root = ensure_sample_episode() if args.episode_dir is None else Path(args.episode_dir)
         episode = load_episode(root)
         refuse_foreign(Path(args.out), args.overwrite, "--overwrite")  # before extracting
         ws = extract_window_set(episode, cache_dir=args.cache_dir, progress=not args.quiet,

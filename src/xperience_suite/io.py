@@ -25,6 +25,8 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 TMP_PREFIX = ".tmp-"
 OLD_PREFIX = ".old-"
 FOREIGN_MAX_AGE_S = 24 * 3600  # a temp file of another host is swept after this long
@@ -69,8 +71,21 @@ def atomic_write(path: str | Path, write: Callable, mode: str = "wb") -> None:
         raise
 
 
-def atomic_write_json(path: str | Path, obj) -> None:
-    atomic_write(path, lambda f: f.write(json.dumps(obj, indent=1) + "\n"), mode="w")
+def atomic_write_json(path: str | Path, obj, indent: int = 1) -> None:
+    """``obj`` as JSON (numpy values and paths as plain ones), parent folders made as needed."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(obj, indent=indent, default=_jsonable) + "\n"
+    atomic_write(path, lambda f: f.write(text), mode="w")
+
+
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value)}")
 
 
 def file_digest(path: str | Path) -> str:

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from xperience_suite.errors import XperienceError
-from xperience_suite.export import export_window_set, load_exported_windows, main
+from xperience_suite.data.exported import export_window_set, load_exported_windows
+from xperience_suite.export import main
 from xperience_suite.windows.labels import window_majority_labels, window_objects
 
 

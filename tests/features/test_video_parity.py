@@ -119,7 +119,7 @@ def test_video_resize_setting_reaches_settings_and_cache_key(tmp_path):
     assert decoder.video_resize == "decoder"
     assert cache_key(root, decoder) != cache_key(root, ExtractSettings())
     from xperience_suite.extract import settings_of
-    from xperience_suite.windows.sources import _settings
+    from xperience_suite.data.sources import _settings
 
     cfg = OmegaConf.create({"windows": {"length": 20, "stride": 5},
                             "extract": {"video_resize": "decoder"}})

@@ -10,7 +10,7 @@ import pytest
 from xperience_suite.errors import XperienceError
 from xperience_suite.features.extract import extract_settings
 from xperience_suite.store import discover_episodes, run_extraction
-from xperience_suite.windows import sources
+from xperience_suite.data import sources
 
 
 def _shard_files(store):

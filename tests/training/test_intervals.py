@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from xperience_suite.metrics.suites import build_metric_suite
-from xperience_suite.reports.bootstrap import (MetricInputs, interval, metric_replicates,
+from xperience_suite.runs.bootstrap import (MetricInputs, interval, metric_replicates,
                                                read_replicates, resample_counts, sample_units)
 from xperience_suite.runs.training import run_training
 

@@ -15,7 +15,8 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
 from xperience_suite.errors import XperienceError
 from xperience_suite.heads.label_text import embed_labels, minilm_available, resolve_encoder
-from xperience_suite.heads.module import ClassificationHead, head_module_class
+from xperience_suite.heads.module import ClassificationHead
+from xperience_suite.heads.registry import head_module_class
 from xperience_suite.metrics.seen_unseen import SeenUnseenClassification
 from xperience_suite.runs.training import run_training
 from xperience_suite.windows.labels import normalize_label

@@ -11,7 +11,7 @@ import pytest
 from xperience_suite.errors import XperienceError
 from xperience_suite.runs.training import plain, purge_train, run_training
 from xperience_suite.tasks import get_task, task_names
-from xperience_suite.windows.sources import load_window_set
+from xperience_suite.data.sources import load_window_set
 from xperience_suite.windows.purge import purge_margin, purge_overlapping
 
 from .conftest import TINY, compose_train

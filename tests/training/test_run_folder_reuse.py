@@ -42,7 +42,7 @@ def test_run_outputs_take_the_users_umask(tmp_path):
     import os
     import stat
 
-    from xperience_suite.reports.run_outputs import write_json_atomic
+    from xperience_suite.io import atomic_write_json as write_json_atomic
 
     old = os.umask(0o002)
     try:

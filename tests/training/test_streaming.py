@@ -163,7 +163,7 @@ def test_training_over_episodes_streams_the_task_matrix(tmp_path, episode_set):
 
 def _episode_sets(cfg):
     from xperience_suite.runs.training import plain
-    from xperience_suite.windows.sources import load_episode_window_sets
+    from xperience_suite.data.sources import load_episode_window_sets
 
     return load_episode_window_sets(plain(cfg.data), plain(cfg.windows))[1]
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from xperience_suite.errors import XperienceError
-from xperience_suite.export import export_window_set
+from xperience_suite.data.exported import export_window_set
 from xperience_suite.runs.training import build_task_data, run_training
 
 from .conftest import REPO, TINY, compose_train

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..episode import decode_audio, frame_sample_bounds
 from ..episode.episode import AUDIO_SAMPLE_RATE, WINDOW_FRAMES, WINDOW_STRIDE, Episode
 
 log = logging.getLogger("xperience_suite.features")
@@ -62,7 +63,6 @@ class BlockContext:
         path = self.episode.audio_video_path
         if path is None:
             return None
-        from ..episode import decode_audio
         track = decode_audio(path, sample_rate=self.settings.audio_sample_rate)
         if track is None or len(track.samples) == 0:
             return None
@@ -70,7 +70,6 @@ class BlockContext:
 
     def frame_sample_bounds(self, track) -> tuple[np.ndarray, np.ndarray]:
         """``(starts, ends)`` (N,) sample bounds of every frame, clipped to the decoded samples."""
-        from ..episode import frame_sample_bounds
         lo, hi = frame_sample_bounds(self.num_frames, track.fps, track.sample_rate)
         n = len(track.samples)
         return np.clip(np.asarray(lo, np.int64), 0, n), np.clip(np.asarray(hi, np.int64), 0, n)

@@ -16,6 +16,7 @@ from functools import lru_cache, partial
 
 import numpy as np
 
+from ..episode import decode_video, video_rgb_frames
 from ..episode.episode import VIDEO_NAMES
 from ..errors import XperienceError
 from . import decoded_frames
@@ -109,7 +110,6 @@ def video_frame_features(frames: np.ndarray) -> np.ndarray:
 def exact_small_frames(path: str, size: int, threads: int | None = 1) -> np.ndarray:
     """``(n, size, size, 3)`` uint8: every frame decoded to full-resolution RGB, then area-resized
     to the nearest 8-bit level (``area_resize_u8``): the study's frames."""
-    from ..episode import video_rgb_frames
     small: list[np.ndarray] = []
     batch: list[np.ndarray] = []
     for frame in video_rgb_frames(path, threads=threads):
@@ -133,7 +133,6 @@ def _resize_batch(frames: list[np.ndarray], size: int) -> np.ndarray:
 def decoder_small_frames(path: str, size: int, threads: int | None = 1) -> np.ndarray:
     """``(n, size, size, 3)`` uint8 resized inside the decoder (libswscale's area filter on the
     YUV frame): faster, but not the study's pixels (drift measured in ``docs/feature_parity.md``)."""
-    from ..episode import decode_video
     frames = decode_video(path, size=(size, size), threads=threads)
     decoded_frames.add(len(frames))
     return frames

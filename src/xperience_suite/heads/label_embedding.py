@@ -43,7 +43,7 @@ from torch.nn import functional as F
 
 from ..errors import XperienceError
 from .label_text import DEFAULT_DIM, embed_labels, resolve_encoder
-from .module import HEAD_MODULES, ClassificationHead
+from .module import ClassificationHead
 from .networks import solve_ridge, zero_linear
 
 DEFAULT_TEMPERATURE = 0.1
@@ -245,5 +245,3 @@ class LabelEmbeddingHead(ClassificationHead):
     def run_info(self) -> dict[str, Any]:
         return {"label_space": "embedding", "text_encoder": self.text_encoder}
 
-
-HEAD_MODULES["label_embedding"] = LabelEmbeddingHead

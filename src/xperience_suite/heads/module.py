@@ -22,6 +22,7 @@ from ..errors import XperienceError
 from ..metrics.suites import at_least_one, build_metric_suite
 from .families import head_family
 from .networks import solve_ridge, solve_ridge_intercept
+from .streaming import column_moments
 
 
 class HeadModule(L.LightningModule):
@@ -59,8 +60,6 @@ class HeadModule(L.LightningModule):
             x64 = x_train.double()
             mean, std = x64.mean(0), x64.std(0, unbiased=False)
         else:
-            from .streaming import column_moments
-
             mean, std = column_moments(x_train)
         self.x_mean.copy_(mean)
         self.x_std.copy_(_safe_std(std, mean))
@@ -389,28 +388,6 @@ class RetrievalHead(RegressionHead):
         of the task's ``query`` (the run's rank histogram uses it too)."""
         truth = torch.where(torch.isfinite(y), y, self.y_mean.to(y.dtype))
         return (truth, pred) if self.hparams.task.get("query") == "target" else (pred, truth)
-
-
-HEAD_MODULES: dict[str, type[HeadModule]] = {
-    cls.kind: cls for cls in (ClassificationHead, PairHead, MultilabelHead, RegressionHead,
-                              TrajectoryHead, RetrievalHead)
-}
-LABEL_SPACES = ("closed", "embedding")
-
-
-def head_module_class(kind: str, head: dict) -> type[HeadModule]:
-    """The module class for a task kind and head config: ``classification`` with
-    ``head.label_space=embedding`` -> the open-vocabulary ``LabelEmbeddingHead``
-    (``HEAD_MODULES["label_embedding"]``); every other kind keeps its closed head."""
-    space = head.get("label_space") or "closed"
-    if space not in LABEL_SPACES:
-        raise XperienceError(f"unknown label space '{space}'", key="head.label_space",
-                             expected=f"one of {list(LABEL_SPACES)}")
-    if kind == "classification" and space == "embedding":
-        from . import label_embedding  # noqa: F401  (registers itself)
-
-        return HEAD_MODULES["label_embedding"]
-    return HEAD_MODULES[kind]
 
 
 def _safe_std(std: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:

@@ -1,1 +1,2 @@
-"""``python -m xperience_suite.report <sweep folder>``: (re)build the report of a sweep."""
+"""Sweep reports: the job table of a sweep folder, the ablation summary with paired intervals,
+its markdown and plots (``python -m xperience_suite.report <sweep_dir>``)."""

@@ -7,8 +7,8 @@ import logging
 import sys
 
 from ..errors import XperienceError
-from ..reports.ablation import BASELINE
-from ..reports.sweep_report import build_report
+from .ablation import BASELINE
+from .sweep_report import build_report
 
 
 def main(argv: list[str] | None = None) -> int:

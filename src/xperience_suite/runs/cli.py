@@ -10,16 +10,16 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from ..errors import XperienceError
-from ..reports.run_outputs import record_run_outputs, write_json_atomic
+from ..io import atomic_write_json
+from ..tasks import get_task
+from .run_outputs import record_run_outputs
+from .training import features_of, primary_metric_of
 from .epoch_progress import in_multirun
 
 log = logging.getLogger("xperience_suite")
 
 
 def failure_record(cfg: DictConfig, err: BaseException) -> dict:
-    from ..tasks import get_task
-    from .training import features_of, primary_metric_of
-
     task = cfg.get("task", {}).get("name")
     try:
         features = features_of(cfg)
@@ -58,6 +58,6 @@ def _record(cfg: DictConfig, err: BaseException, trace: str | None = None) -> No
     record = failure_record(cfg, err)
     if trace:
         record["traceback"] = trace
-    write_json_atomic(out / "metrics.json", record)
+    atomic_write_json(out / "metrics.json", record, indent=2)
     record_run_outputs(out, 0)
     log.error("job failed: %s", record["error"])

@@ -22,11 +22,11 @@ from omegaconf.errors import OmegaConfBaseException
 
 from ..errors import XperienceError
 from ..heads.label_text import ENCODERS
-from ..heads.module import LABEL_SPACES
+from ..heads.registry import LABEL_SPACES
 from ..sample.options import PRESETS
 from ..store.executors import EXECUTORS
-from ..windows.sources import SOURCES
-from .epoch_progress import MODES
+from ..data.sources import SOURCES
+from .epoch_progress import MODES, in_multirun
 
 SPLITS = ("chronological", "episodes", "all")
 DATA_SOURCES = (*SOURCES, "episodes")
@@ -83,7 +83,7 @@ class HeadSchema:
     ridge_l2: Optional[float] = at_least(0, "a number")
     pos_weight_min: Optional[float] = above(0)
     pos_weight_max: Optional[float] = above(0)
-    label_space: Optional[str] = one_of(LABEL_SPACES)
+    label_space: Optional[str] = one_of(tuple(LABEL_SPACES))
     text_encoder: Optional[str] = one_of(ENCODERS)
     embedding_dim: Optional[int] = at_least(1)
     ngram_range: Optional[List[int]] = rule(lambda v: len(v) == 2 and 1 <= v[0] <= v[1],
@@ -317,8 +317,6 @@ def run_group(default: str) -> str:
     """``${xperience.run_group:<default>}``: a multirun job's sweep folder (one W&B group per
     sweep), else ``default`` (a single run's own folder)."""
     from hydra.core.hydra_config import HydraConfig
-
-    from .epoch_progress import in_multirun
 
     return str(HydraConfig.get().sweep.dir) if in_multirun() else str(default)
 

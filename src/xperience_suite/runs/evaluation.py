@@ -11,16 +11,19 @@ import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from ..config_tree import config_dir
 from ..errors import XperienceError
+from ..io import atomic_write_json
 from ..heads.datamodule import TaskDataModule
-from ..heads.module import HeadModule, head_module_class
-from ..reports.bootstrap import primary_interval
-from ..reports.figures import FigureInputs
-from ..reports.run_outputs import clear_previous_run, record_run_outputs, write_json_atomic, \
+from ..heads.module import HeadModule
+from ..heads.registry import head_module_class
+from .bootstrap import primary_interval
+from .figures import FigureInputs
+from .run_outputs import clear_previous_run, record_run_outputs, \
     write_input_manifest, write_predictions, write_run_figures
 from ..tasks import TaskData, get_task
 from ..tasks.base import trivial_target_warnings
-from ..windows.sources import load_window_set
+from ..data.sources import load_window_set
 from ..tasks.inputs import split_feature_label
 from .config_schema import check_config
 from .training import build_episodes_task_data, mark_status, plain, score_summary, status_note
@@ -76,9 +79,8 @@ def _episodes_config(data_cfg: dict, tinfo: dict) -> DictConfig:
     """The training run's task/feature/split settings over (possibly other) episodes."""
     variant, drop = split_feature_label(tinfo["features"])
     split = tinfo.get("split") or {}
-    if split.get("name") != "episodes":
-        split = {"name": "episodes", "fractions": {"train": 0.75, "val": 0.125, "test": 0.125},
-                 "seed": 0}
+    if split.get("name") != "episodes":  # the defaults of split=episodes, from its config
+        split = OmegaConf.load(Path(config_dir()) / "split" / "episodes.yaml")
     return OmegaConf.create({"data": data_cfg, "windows": tinfo["windows"],
                              "extract": tinfo.get("extract") or {}, "split": split,
                              "task": tinfo["params"],
@@ -140,7 +142,7 @@ def run_evaluation(cfg: DictConfig) -> dict:
     OmegaConf.save(cfg, out_dir / "config.yaml", resolve=True)
     write_run_figures(out_dir, summary, FigureInputs(summary, data, preds, task=task, module=module,
                                                      ws=ws))
-    write_json_atomic(out_dir / "metrics.json", summary)
+    atomic_write_json(out_dir / "metrics.json", summary, indent=2)
     record_run_outputs(out_dir, started_ns)
     for w in summary["warnings"]:
         log.warning(w)

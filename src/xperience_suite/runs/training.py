@@ -16,22 +16,24 @@ from omegaconf import DictConfig, OmegaConf
 
 from ..heads.datamodule import TaskDataModule
 from ..heads.streaming import gather_test_records
-from ..heads.module import HeadModule, head_module_class
+from ..heads.module import HeadModule
+from ..heads.registry import head_module_class
 from ..metrics.suites import LOWER_IS_BETTER
-from ..reports.bootstrap import primary_interval
-from ..reports.figures import FigureInputs
-from ..reports.history import EpochHistory, epoch_history
-from ..reports.run_outputs import clear_previous_run, record_run_outputs, write_json_atomic, \
+from .bootstrap import primary_interval
+from .figures import FigureInputs
+from .history import EpochHistory, epoch_history
+from .run_outputs import clear_previous_run, record_run_outputs, \
     write_input_manifest, write_predictions, write_run_figures, write_split_frames
-from ..reports.wandb_logging import log_run as log_wandb_run
+from .wandb_logging import log_run as log_wandb_run
 from ..tasks import Task, TaskData, get_task
 from ..tasks.base import trivial_target_warnings
 from ..tasks.inputs import feature_label
 from ..errors import XperienceError
+from ..io import atomic_write_json
 from ..tasks.across_episodes import build_across_episodes
-from ..windows.episode_splits import assign_episode_splits, check_no_leakage, write_split_manifest
+from ..data.splits import assign_episode_splits, check_no_leakage, write_split_manifest
 from ..windows.purge import purge_margin, purge_overlapping
-from ..windows.sources import load_episodes, load_window_set
+from ..data.sources import load_episodes, load_window_set
 from .degenerate import assess
 from ..windows.window_set import WindowSet
 from .config_schema import check_config
@@ -263,7 +265,7 @@ def run_training(cfg: DictConfig) -> dict:
     summary["total_seconds"] = time.perf_counter() - t0
     summary["train_seconds"] = module.train_seconds
     summary["overhead_seconds"] = summary["total_seconds"] - module.train_seconds
-    write_json_atomic(out_dir / "metrics.json", summary)
+    atomic_write_json(out_dir / "metrics.json", summary, indent=2)
     record_run_outputs(out_dir, started_ns)
     for lg in trainer.loggers:
         lg.log_metrics({f"final/{k}": v for k, v in summary["metrics"].items()})

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..cores import usable_cores
+from ..episode.manifest import manifest_rows
 from ..errors import XperienceError
 from ..io import atomic_write_json, atomic_write_text, publish_folder
 from ..owned import own_files, record_outputs, refuse_foreign, remove_own
@@ -196,13 +197,7 @@ def read_manifest(path: str | Path) -> list[dict]:
     path = Path(path)
     if not path.is_file():
         raise XperienceError("manifest not found", file=path, expected=f"a {MANIFEST_NAME} written by the generator")
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        absent = [c for c in MANIFEST_COLUMNS if c not in (reader.fieldnames or [])]
-        if absent:
-            raise XperienceError(f"manifest lacks columns {absent}", file=path, key=absent[0],
-                                 expected=f"columns {list(MANIFEST_COLUMNS)}")
-        rows = list(reader)
+    rows = manifest_rows(path, MANIFEST_COLUMNS)
     for row in rows:
         row["frames"] = int(row["frames"])
         row["missing"] = tuple(m for m in row["missing"].split("|") if m)

@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..episode.manifest import manifest_rows
 from ..errors import XperienceError
 from .names import check_episode_ids
 
@@ -42,13 +43,7 @@ class EpisodeRef:
 
 
 def _rows_csv(path: Path) -> list[dict]:
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        lacking = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
-        if lacking:
-            raise XperienceError("manifest lacks columns", file=path, key=",".join(lacking),
-                                 expected=f"columns {list(REQUIRED)} (+ optional session)")
-        return list(reader)
+    return manifest_rows(path, REQUIRED, " (+ optional session)")
 
 
 def _rows_jsonl(path: Path) -> list[dict]:

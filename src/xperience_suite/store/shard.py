@@ -30,9 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..episode.reader import load_episode
 from ..errors import XperienceError
 from ..features.cache import cache_key
 from ..features.context import ExtractSettings
+from ..features.extract import extract_window_set
 from ..io import OLD_PREFIX, file_digest, sweep_temporaries, temp_path
 from .discover import ANNOTATION, EpisodeRef
 from .layout import StoreLayout, fit_window_set, store_layout
@@ -260,9 +262,6 @@ def _frame_labels(ws) -> dict:
 def build_shard(ref: EpisodeRef, store: Path, settings: ExtractSettings, layout: StoreLayout,
                 key: str, cache_dir=None, use_cache: bool = False) -> ShardResult:
     """Load, extract, lay out and write one episode (errors propagate)."""
-    from ..episode.reader import load_episode
-    from ..features.extract import extract_window_set
-
     episode = load_episode(ref.path)
     ws = extract_window_set(episode, settings, cache_dir=cache_dir, progress=False,
                             use_cache=use_cache)

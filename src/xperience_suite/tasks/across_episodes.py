@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.splits import SPLITS
 from ..errors import XperienceError
 from ..windows.labels import normalize_label
 from .base import Task, TaskData, encode_labels
 from .row_file import RowFile
 
-SPLITS = ("train", "val", "test")
 
 
 def _sample_labels(d: TaskData) -> list:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import XperienceError
-from ..io import atomic_write
+from ..io import atomic_write, atomic_write_json
 from ..owned import record_outputs, remove_own
 from ..tasks.base import TaskData
 from ..windows.window_set import WindowSet
@@ -52,23 +52,6 @@ def record_run_outputs(out_dir: Path, since_ns: int) -> None:
     record_outputs(out_dir, files, tool="xperience_suite.run")
 
 
-def write_json_atomic(path: Path, obj) -> None:
-    """Write JSON through a temporary file + rename (``io.atomic_write``: a reader never sees
-    half a file, the file gets the user's umask)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda f: json.dump(obj, f, indent=2, default=_jsonable), mode="w")
-
-
-def _jsonable(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value)}")
-
-
 def write_input_manifest(ws: WindowSet, layout: list[tuple[str, str]], path: Path) -> None:
     """Manifest of a run's input vector: (column label, block name) parts with their offsets."""
     rows, start = [], 0
@@ -77,7 +60,7 @@ def write_input_manifest(ws: WindowSet, layout: list[tuple[str, str]], path: Pat
         rows.append({"name": label, "block": n, "start": start, "end": start + b.dim,
                      "dim": b.dim, "available": b.available})
         start += b.dim
-    write_json_atomic(path, rows)
+    atomic_write_json(path, rows, indent=2)
 
 
 def write_predictions(out_dir: Path, data: TaskData, idx: np.ndarray, pred: np.ndarray,

@@ -10,8 +10,8 @@ import logging
 import numpy as np
 import pytest
 
-from xperience_suite.reports import figures
-from xperience_suite.reports.figures import FigureInputs, block_r2, write_figures
+from xperience_suite.runs import figures
+from xperience_suite.runs.figures import FigureInputs, block_r2, write_figures
 from xperience_suite.runs import training
 from xperience_suite.runs.evaluation import run_evaluation
 from xperience_suite.runs.training import run_training

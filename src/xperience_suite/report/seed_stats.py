@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import false_discovery_control
 
-from .bootstrap import LEVEL, interval
+from ..runs.bootstrap import LEVEL, interval
 
 ALPHA = 0.05
 CORRECTION = "Benjamini-Hochberg"

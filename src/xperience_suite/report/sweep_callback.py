@@ -9,18 +9,17 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from ..runs.wandb_logging import finish_active_run
+from .sweep_report import build_report
+
 log = logging.getLogger("xperience_suite")
 
 
 class SweepReportCallback(Callback):
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
-        from .wandb_logging import finish_active_run
-
         finish_active_run()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        from .sweep_report import build_report
-
         logger = config.get("logger")
         wandb_cfg = None
         if logger and logger.get("wandb"):

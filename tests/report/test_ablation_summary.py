@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from xperience_suite.reports.ablation import find_cell, signed_delta, summarize
-from xperience_suite.reports.ablation_markdown import render_markdown
-from xperience_suite.reports.seed_stats import cell_stats
+from xperience_suite.report.ablation import find_cell, signed_delta, summarize
+from xperience_suite.report.ablation_markdown import render_markdown
+from xperience_suite.report.seed_stats import cell_stats
 
 
 def row(task, features, value, seed=0, head="minimal", metric="macro_f1", hib=True):

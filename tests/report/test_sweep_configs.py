@@ -13,7 +13,7 @@ from xperience_suite.features.variants import VARIANTS
 from xperience_suite.tasks import get_task, task_names
 from xperience_suite.tasks.inputs import (MODALITY_FAMILIES, feature_label, select_inputs,
                                           split_feature_label)
-from xperience_suite.windows.sources import load_window_set
+from xperience_suite.data.sources import load_window_set
 
 from .conftest import CONF
 

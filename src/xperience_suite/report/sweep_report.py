@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from ..io import atomic_write_json
+from ..runs.wandb_logging import log_sweep_table
 from .ablation import BASELINE, summarize
 from .ablation_markdown import render_markdown
 from .ablation_plots import BARS, HEATMAP, plot_delta_heatmap, plot_head_bars
-from .run_outputs import write_json_atomic
 from .sweep_table import collect_rows, write_sweep_csv
 
 log = logging.getLogger("xperience_suite")
@@ -31,13 +32,11 @@ def build_report(sweep_dir: str | Path, baseline: str = BASELINE,
     columns = write_sweep_csv(rows, out["csv"])
     summary = summarize(rows, baseline=baseline)
     summary["sweep_dir"] = str(sweep_dir)
-    write_json_atomic(out["summary"], summary)
+    atomic_write_json(out["summary"], summary, indent=2)
     plot_delta_heatmap(summary, out["heatmap"])
     plot_head_bars(summary, out["bars"])
     out["markdown"].write_text(render_markdown(summary, str(sweep_dir), [HEATMAP, BARS]))
     if wandb_logger and wandb_logger.get("wandb"):
-        from .wandb_logging import log_sweep_table
-
         log_sweep_table(sweep_dir, rows, columns, wandb_logger)
     log.info("sweep report: %d jobs (%d failed) -> %s", len(rows), summary["failed_jobs"],
              out["markdown"])

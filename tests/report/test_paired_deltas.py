@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xperience_suite.reports.ablation import find_cell, summarize
-from xperience_suite.reports.ablation_markdown import render_markdown
-from xperience_suite.reports.bootstrap import FILE, write_replicates
+from xperience_suite.report.ablation import find_cell, summarize
+from xperience_suite.report.ablation_markdown import render_markdown
+from xperience_suite.runs.bootstrap import FILE, write_replicates
 
 B = 2000
 

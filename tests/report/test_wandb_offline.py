@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from xperience_suite.reports.sweep_report import build_report
+from xperience_suite.report.sweep_report import build_report
 from xperience_suite.runs.training import run_training
 
 from .conftest import FAST, compose_train

@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..io import atomic_write
+from ..metrics.retrieval import gallery_ranks
 
 log = logging.getLogger("xperience_suite")
 
@@ -314,8 +315,6 @@ def rank_histogram(inp: FigureInputs):
     """Rank of the true item among the test gallery per query (1 = best), as the metric ranks."""
     _require_test(inp)
     import torch
-
-    from ..metrics.retrieval import gallery_ranks
 
     module = inp.module
     if module is None or not hasattr(module, "ranking_pair"):

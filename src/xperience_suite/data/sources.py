@@ -10,31 +10,30 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from ..episode.reader import load_episode
 from ..errors import XperienceError
-from .window_set import WindowSet
+from ..features.extract import extract_settings, extract_window_set
+from ..sample import ensure_sample_episode
+from ..store import (default_store_dir, discover_episodes, open_store, run_extraction,
+                     settings_conflict)
+from ..windows.window_set import WindowSet
+from .exported import load_exported_windows
 
 _LOADED: dict[tuple, object] = {}  # one loaded feature set (or episode set) per process
 
 
 def _settings(windows: dict, extract: dict | None = None):
     """``ExtractSettings`` by the extraction CLI's own builder (``features.extract``)."""
-    from ..features.extract import extract_settings
-
     return extract_settings(windows, extract)
 
 
 def _from_episode(root: Path, data: dict, windows: dict, extract: dict | None) -> WindowSet:
-    from ..episode.reader import load_episode
-    from ..features.extract import extract_window_set
-
     episode = load_episode(root)
     return extract_window_set(episode, _settings(windows, extract),
                               cache_dir=data.get("cache_dir"))
 
 
 def load_sample(data: dict, windows: dict, extract: dict | None = None) -> WindowSet:
-    from ..sample import ensure_sample_episode
-
     root = ensure_sample_episode(preset=data.get("preset", "small"), seed=int(data.get("seed", 0)),
                                  cache_dir=data.get("cache_dir"))
     return _from_episode(root, data, windows, extract)
@@ -45,8 +44,6 @@ def load_episode_folder(data: dict, windows: dict, extract: dict | None = None) 
 
 
 def load_windows_folder(data: dict, windows: dict, extract: dict | None = None) -> WindowSet:
-    from ..export import load_exported_windows
-
     return load_exported_windows(_root(data))
 
 
@@ -79,9 +76,6 @@ def load_episodes(data: dict, windows: dict, extract: dict | None = None,
                   executor: dict | None = None) -> tuple[list, list[tuple[str, WindowSet]], dict]:
     """``load_episode_window_sets`` plus ``{episode_id: reason}`` of the discovered episodes the
     store cannot serve (extraction failed, no shard, or a shard of another layout)."""
-    from ..store import (default_store_dir, discover_episodes, open_store, run_extraction,
-                         settings_conflict)
-
     settings = _settings(windows, extract)
     key = ("episodes", str(data.get("root")), str(data.get("manifest")), str(data.get("store")),
            str(data.get("cache_dir")), settings)

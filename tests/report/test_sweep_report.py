@@ -9,9 +9,9 @@ import json
 import pytest
 
 from xperience_suite.report.__main__ import main as report_main
-from xperience_suite.reports.ablation import find_cell
-from xperience_suite.reports.sweep_report import build_report
-from xperience_suite.reports.sweep_table import LEAD_COLUMNS
+from xperience_suite.report.ablation import find_cell
+from xperience_suite.report.sweep_report import build_report
+from xperience_suite.report.sweep_table import LEAD_COLUMNS
 
 from .conftest import SWEEP_SEEDS, SWEEP_TASKS, SWEEP_VARIANTS
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import XperienceError
+from ..tasks.inputs import feature_label
 
 LEAD_COLUMNS = ["task", "features", "head", "primary_metric", "primary_value", "higher_is_better",
                 "status", "error", "run_dir"]
@@ -93,8 +94,6 @@ def _job_config(job_dir: Path) -> dict:
 
 
 def _fill_from_config(row: dict, cfg: dict, failed: bool) -> None:
-    from ..tasks.inputs import feature_label
-
     feats = cfg.get("features") or {}
     if feats.get("name") and (failed or not row.get("features")):
         row["features"] = feature_label(feats["name"], list(feats.get("drop") or []))

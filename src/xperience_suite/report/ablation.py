@@ -9,7 +9,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from .bootstrap import read_replicates
+from ..errors import XperienceError
+from ..runs.bootstrap import read_replicates
+from ..tasks import get_task
 from .seed_stats import ALPHA, CORRECTION, cell_stats, correct, paired_delta
 
 BASELINE = "all"
@@ -148,9 +150,6 @@ def _task_meta(task: str, rows: list[dict]) -> dict:
             return {"display_name": r.get("task_display_name") or task,
                     "primary_metric": r["primary_metric"],
                     "higher_is_better": bool(r.get("higher_is_better"))}
-    from ..errors import XperienceError
-    from ..tasks import get_task
-
     try:
         t = get_task(task)
     except XperienceError:
