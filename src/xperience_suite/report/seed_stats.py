@@ -3,7 +3,7 @@
 Seeds alone are not a test: 2-5 per-seed values give percentile intervals whose real coverage is
 50-82%, and a head that does not depend on the seed gives them zero width. Uncertainty comes
 from the test data instead: every run stores its primary metric on the same seeded resamples of
-its test samples (``bootstrap.npz``, ``reports.bootstrap``), so two variants scored on the same
+its test samples (``bootstrap.npz``, ``runs.bootstrap``), so two variants scored on the same
 test samples give, resample by resample, the paired bootstrap of their metric difference. With
 several seeds the seeds are resampled too (paired by seed where both variants have the same).
 """

@@ -128,7 +128,7 @@ class Task:
     primary_metric: str = "macro_f1"
     higher_is_better: bool = True
     needs_frames: bool = False  # needs frame-level annotation (absent from exported window folders)
-    figures: tuple[str, ...] | None = None  # the run's PNGs (reports/figures.py); None: by kind
+    figures: tuple[str, ...] | None = None  # the run's PNGs (runs/figures.py); None: by kind
 
     def build(self, ws: WindowSet, variant: str, params: dict) -> TaskData:
         raise NotImplementedError
