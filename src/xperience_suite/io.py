@@ -9,7 +9,8 @@ run left behind.
   host (or older than a day from another host, or unnamed by this scheme).
 - ``file_digest(path)``: blake2b of a whole file, read in chunks.
 - ``atomic_write_bytes``, ``atomic_write_text``; ``publish_folder(tmp, final)``: a finished temp
-  folder renamed into place, or merged file by file into an existing one (never deleting).
+  folder renamed into place, or merged file by file into an existing one (never deleting);
+  ``staged_folder(final)``: a temp folder to fill, published on success, removed on error.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -172,3 +174,18 @@ def publish_folder(tmp: str | Path, final: str | Path) -> Path:
         os.replace(src, dest)
     shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+@contextmanager
+def staged_folder(final: str | Path) -> Iterator[Path]:
+    """A fresh temp folder beside ``final`` (``.<name>.tmp-*``) to fill; when the block ends
+    without error it is published to ``final`` (``publish_folder``), and in any case no temp
+    folder is left behind."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    try:
+        yield tmp
+        publish_folder(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -206,7 +206,8 @@ def test_read_manifest_reports_bad_files(tmp_path):
     bad.write_text("episode_id,path\nepisode_0000,session_000/episode_0000\n", encoding="utf-8")
     with pytest.raises(XperienceError) as err:
         read_manifest(bad)
-    assert err.value.key == "split" and "session" in err.value.expected
+    assert err.value.key.split(",") == ["split", "session", "activity", "frames", "missing"]
+    assert "session" in err.value.expected
 
 
 def test_paraphrase_table_maps_every_phrasing_back():

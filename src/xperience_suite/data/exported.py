@@ -24,16 +24,14 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import XperienceError
 from ..features.manifest import read_manifest, subset_window_set, write_manifest
-from ..features.variants import VARIANTS, apply_variant
-from ..io import publish_folder
+from ..features.variants import apply_variant
+from ..io import staged_folder
 from ..owned import record_outputs, refuse_foreign, remove_own
 from ..windows.labels import window_majority_labels, window_objects
 from ..windows.window_set import WindowLabels, WindowSet
@@ -65,16 +63,11 @@ def export_window_set(ws: WindowSet, out_dir: str | Path, variant: str = "all",
     Refuses a folder holding files it did not write unless ``overwrite`` (module docstring)."""
     final = Path(out_dir)
     refuse_foreign(final, overwrite, "--overwrite")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    out = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
-    try:
+    with staged_folder(final) as out:
         _write_export(ws, out, variant)
         record_outputs(out, [NPZ, MANIFEST, WINDOWS_CSV, OBJECTS_CSV, MODALITIES],
                        tool="xperience_suite.export")
         remove_own(final)
-        publish_folder(out, final)
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
     return final
 
 

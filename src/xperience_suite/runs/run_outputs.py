@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import csv
-import json
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import XperienceError
-from ..io import atomic_write, atomic_write_json
+from ..io import atomic_write_json
 from ..owned import record_outputs, remove_own
 from ..tasks.base import TaskData
 from ..windows.window_set import WindowSet

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from ..cache_root import CACHE_ENV, cache_root  # noqa: F401  (re-exported)
+from ..io import staged_folder
 from ..progress import stage
 from .generate import generate_episode
 from .options import GENERATOR_VERSION, resolve_preset
+
 
 def sample_name(preset: str, seed: int, frames: int | None = None) -> str:
     """Folder name of a cached sample, e.g. ``sample-small-seed0-v1``."""
@@ -30,18 +29,8 @@ def ensure_sample_episode(preset: str = "small", seed: int = 0, cache_dir: str |
     final = root / sample_name(preset, seed, frames)
     if final.is_dir():
         return final
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=root))
-    try:
-        with stage(f"generating the sample episode ({preset}, seed {seed}) into {final} "
-                   "on first use"):
-            generate_episode(tmp, seed=seed, preset=preset, frames=frames)
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not final.is_dir():  # another process published first: use theirs, else re-raise
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    # another process publishing the same sample first is harmless: same seed, same bytes
+    with staged_folder(final) as tmp, stage(f"generating the sample episode ({preset}, seed "
+                                            f"{seed}) into {final} on first use"):
+        generate_episode(tmp, seed=seed, preset=preset, frames=frames)
     return final

@@ -23,7 +23,6 @@ import io
 import json
 import math
 import shutil
-import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ import numpy as np
 from ..cores import usable_cores
 from ..episode.manifest import manifest_rows
 from ..errors import XperienceError
-from ..io import atomic_write_json, atomic_write_text, publish_folder
+from ..io import atomic_write_json, atomic_write_text, staged_folder
 from ..owned import own_files, record_outputs, refuse_foreign, remove_own
 from ..progress import progress_bar
 from .activities import SCRIPTS
@@ -207,17 +206,11 @@ def read_manifest(path: str | Path) -> list[dict]:
 def _generate_one(root: str, plan: EpisodePlan, preset: str) -> str:
     """Generate one planned episode into a temporary folder and rename it into place."""
     final = Path(root) / plan.path
-    final.parent.mkdir(parents=True, exist_ok=True)
     script, _ = rephrase_script(SCRIPTS[plan.activity], np.random.default_rng(plan.phrasing_seed))
-    tmp = Path(tempfile.mkdtemp(prefix=f".{plan.episode_id}.tmp-", dir=final.parent))
-    try:
+    with staged_folder(final) as tmp:  # into a folder the user had (overwrite): same-named files
         generate_episode(tmp, seed=plan.seed, preset=preset, frames=plan.frames, options=plan.options,
                          activity=script)
         remove_own(final)
-        publish_folder(tmp, final)  # into a folder the user had (overwrite): same-named files only
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return str(final)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +13,7 @@ from scipy.spatial.transform import Rotation
 from ..cores import usable_cores
 from ..episode.episode import AUDIO_VIDEO, VIDEO_NAMES
 from ..errors import XperienceError
-from ..io import publish_folder
+from ..io import staged_folder
 from ..owned import record_outputs, refuse_foreign, remove_own
 from .annotation import write_annotation
 from .audio import synthesize
@@ -57,14 +55,9 @@ def generate_episode(out_dir: str | Path, *, seed: int = 0, preset: str = "small
     """
     out = Path(out_dir)
     refuse_foreign(out, overwrite, "--overwrite / overwrite=true")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with staged_folder(out) as tmp:
         _write_episode(tmp, seed=seed, preset=preset, frames=frames, options=options, activity=activity)
         remove_own(out)
-        publish_folder(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
