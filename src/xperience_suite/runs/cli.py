@@ -1,4 +1,5 @@
-"""Entry-point guard: expected errors become one clear line (exit 2), or a failed sweep cell."""
+"""Entry-point guard: the config's ``imports`` first, then expected errors become one clear line
+(exit 2), or a failed sweep cell."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from ..errors import XperienceError
+from ..plugins import import_modules
 from ..reports.run_outputs import record_run_outputs, write_json_atomic
 from .epoch_progress import in_multirun
 
@@ -36,9 +38,11 @@ def failure_record(cfg: DictConfig, err: BaseException) -> dict:
 
 
 def guarded(fn, cfg: DictConfig):
-    """Run ``fn(cfg)``. In a multirun, any failure is recorded in the job's metrics.json and the
-    sweep goes on; in a single run an expected error prints one line and exits with status 2."""
+    """Import the user modules of ``cfg.imports`` (``plugins``), then run ``fn(cfg)``. In a
+    multirun, any failure is recorded in the job's metrics.json and the sweep goes on; in a single
+    run an expected error prints one line and exits with status 2."""
     try:
+        import_modules(cfg.get("imports"))
         return fn(cfg)
     except XperienceError as err:
         if in_multirun():

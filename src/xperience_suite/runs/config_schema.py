@@ -149,6 +149,7 @@ class RootSchema:
     ckpt_path: str = field(default=MISSING, metadata={
         "expected": "ckpt_path=outputs/<run>/checkpoints/last.ckpt"})
     progress: str = one_of(MODES, "auto")
+    imports: List[str] = field(default_factory=list)  # user modules (plugins.import_modules)
 
 
 GROUPS: dict[str, type] = {"task": TaskSchema, "head": HeadSchema, "data": DataSchema,
@@ -158,9 +159,9 @@ GROUPS: dict[str, type] = {"task": TaskSchema, "head": HeadSchema, "data": DataS
 # what each entry point checks (groups, then top-level keys); optional groups may be null
 ENTRIES: dict[str, dict] = {
     "train": {"groups": ("task", "head", "data", "windows", "split", "executor"),
-              "keys": ("seed", "progress")},
-    "evaluate": {"groups": ("data", "split"), "keys": ("ckpt_path",)},
-    "extract": {"groups": ("data", "windows", "extract", "executor"), "keys": ()},
+              "keys": ("seed", "progress", "imports")},
+    "evaluate": {"groups": ("data", "split"), "keys": ("ckpt_path", "imports")},
+    "extract": {"groups": ("data", "windows", "extract", "executor"), "keys": ("imports",)},
 }
 OPTIONAL_GROUPS = {"train": ("executor",), "evaluate": ("data", "split")}
 

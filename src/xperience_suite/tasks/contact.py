@@ -17,6 +17,7 @@ CLASSES = ["no_contact", "contact"]
 class ContactPrediction(Task):
     name = "contact_prediction"
     display_name = "Contact prediction"
+    study_rank = 6
     needs_frames = True
 
     def build(self, ws, variant, params):

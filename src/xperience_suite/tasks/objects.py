@@ -14,6 +14,7 @@ from .registry import register_task
 class ObjectRelevance(Task):
     name = "object_relevance"
     display_name = "Object relevance"
+    study_rank = 7
     kind = "multilabel"
     primary_metric = "micro_f1"
 
