@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from xperience_suite.features.registry import modality_families
+from xperience_suite.store import open_store
 from xperience_suite.tasks.registry import study_order
 
 from .conftest import REPO
@@ -146,3 +147,22 @@ def test_an_unimportable_module_is_one_line(tmp_path, plugin):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 2
     assert "cannot import 'no_such_module_here'" in out and "Traceback" not in out
+
+
+def test_extraction_workers_compute_the_toy_block(tmp_path, plugin, episode_dir, feature_cache):
+    """``xperience-extract imports=[toy_blocks]``: the worker processes import the driver's
+    modules, so the store's layout and its shard carry the toy block after the contract's."""
+    store = tmp_path / "store"
+    env = {**os.environ, "XPERIENCE_SUITE_CACHE": str(feature_cache), "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(plugin / "code")])}
+    cmd = [sys.executable, "-m", "xperience_suite.extract", "imports=[toy_blocks]",
+           f"data.root={episode_dir.parent}", f"data.store={store}", "executor.workers=1",
+           "extract.progress=false", f"hydra.run.dir={tmp_path / 'run'}"]
+    proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads((store / "extraction_report.json").read_text())
+    assert report["counts"] == {"done": 1, "skipped": 0, "failed": 0}
+    [ws] = open_store(store).window_sets()
+    assert ws.block_names[-2:] == ["raw_logmel", "toy_wrist_speed"]
+    assert ws.block("toy_wrist_speed").available and ws.select(["toy_wrist_speed"]).any()
