@@ -20,6 +20,9 @@ _IMPORTED: list[str] = []
 
 def import_modules(names) -> None:
     """Import each module name or ``.py`` file of ``names`` once (in order)."""
+    if isinstance(names, (str, bytes, int, float)):
+        raise XperienceError(f"invalid value {names!r}", key="imports",
+                             expected="a list of strings")
     for name in map(_absolute, names or ()):
         if name in _IMPORTED:
             continue

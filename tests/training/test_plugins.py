@@ -141,9 +141,10 @@ def test_modality_ablation_drops_the_toy_family_too(tmp_path, plugin, episode_di
         {rows["all"]["primary_value"]}
 
 
-def test_an_unimportable_module_is_one_line(tmp_path, plugin):
-    proc = _train(plugin, ["imports=[no_such_module_here]", f"hydra.run.dir={tmp_path}"],
-                  tmp_path)
+@pytest.mark.parametrize("run", [[], ["experiment=modality_ablation"]], ids=["run", "sweep"])
+def test_an_unimportable_module_is_one_line(tmp_path, plugin, run):
+    proc = _train(plugin, [*run, "imports=[no_such_module_here]", f"hydra.run.dir={tmp_path}",
+                           f"hydra.sweep.dir={tmp_path / 'sweep'}"], tmp_path)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 2
     assert "cannot import 'no_such_module_here'" in out and "Traceback" not in out

@@ -295,7 +295,11 @@ def sweep_probes(config: DictConfig) -> list[list[str]]:
     sweeper = config.hydra.get("sweeper") or {}
     if not str(sweeper.get("_target_", "")).endswith("BasicSweeper"):
         return []  # other sweepers propose values as they go: each job checks its own
-    params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
+    try:  # the experiment files' task/family lists resolve here (runs/sweep_lists.py)
+        params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
+    except OmegaConfBaseException as err:
+        raise XperienceError(f"cannot resolve the sweep: {_first_line(err)}",
+                             key="hydra.sweeper.params") from None
     args = params + list(config.hydra.overrides.task)
     parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
     try:
