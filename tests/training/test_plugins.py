@@ -63,7 +63,7 @@ class ToyAction(Task):
 
 @pytest.fixture(scope="module")
 def plugin(tmp_path_factory) -> Path:
-    """``<tmp>/code/toy_blocks.py``, ``<tmp>/code/toy_task.py``, ``<tmp>/conf/task/toy_action.yaml``."""
+    """``code/toy_blocks.py``, ``code/toy_task.py``, ``conf/task/toy_action.yaml`` in a tmp folder."""
     root = tmp_path_factory.mktemp("plugin")
     (root / "code").mkdir()
     (root / "code" / "toy_blocks.py").write_text(textwrap.dedent(TOY_BLOCKS))
