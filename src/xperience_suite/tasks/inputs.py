@@ -6,8 +6,7 @@ from the feature registry, where each block declares them."""
 from __future__ import annotations
 
 from ..errors import XperienceError
-from ..features.registry import (AUDIO_BLOCK, CONTACT_BLOCK, RAW_LOGMEL_BLOCK,  # noqa: F401
-                                 TEXT_BLOCK, modality_families, role_blocks)
+from ..features.registry import RAW_LOGMEL_BLOCK, modality_families
 from ..features.variants import apply_variant
 from ..windows.window_set import WindowSet
 

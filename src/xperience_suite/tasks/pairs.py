@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..features.registry import AUDIO_BLOCK, role_blocks
 from .base import Task, TaskData, chronological_split, window_span
-from .inputs import AUDIO_BLOCK, role_blocks, select_inputs
+from .inputs import select_inputs
 from .registry import register_task
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import XperienceError
+from ..features.registry import AUDIO_BLOCK, TEXT_BLOCK, role_blocks
 from ..metrics.masked_regression import regression_r2
 from ..windows.window_set import WindowSet
 from .base import Task, TaskData, chronological_split
-from .inputs import AUDIO_BLOCK, TEXT_BLOCK, base_blocks, role_blocks, select_inputs, \
-    target_blocks
+from .inputs import base_blocks, select_inputs, target_blocks
 from .registry import register_task
 
 
