@@ -19,14 +19,12 @@ from pathlib import Path
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-SUITE = ("timeline_action,timeline_subtask,transition_detection,next_action,"
-         "hand_trajectory_forecast,contact_prediction,object_relevance,caption_grounding,"
-         "cross_modal_retrieval,modality_reconstruction,temporal_order,misalignment_detection")
 
 
 def run_suite(out: Path, trainer: str, preset: str) -> dict:
     sweep = out / f"suite_{trainer}"
-    cmd = [sys.executable, "train.py", "-m", f"task={SUITE}", "head=minimal,mlp",
+    # every task x both heads: the suite's task list comes from the task registry and configs
+    cmd = [sys.executable, "train.py", "experiment=reference_suite",
            f"data.preset={preset}", f"trainer={trainer}", "trainer.enable_progress_bar=false",
            "logger=none", f"hydra.sweep.dir={sweep}"]
     t0 = time.perf_counter()

@@ -7,9 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from xperience_suite.features.registry import get_block, load_contract
 from xperience_suite.sample import generate_episode
 
 FRAMES = 300  # 57 windows: every task has train and test samples
+#: Width of the contract's window vector (8,546) and of the raw log-mel block (588), from the
+#: contract and the registry.
+CONTRACT_DIM = sum(e["dim"] for e in load_contract())
+LOGMEL_DIM = get_block("raw_logmel").dim
 
 
 @pytest.fixture(scope="session")

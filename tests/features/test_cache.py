@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from xperience_suite.features import extract as extract_mod
+from xperience_suite.features import registry
 from xperience_suite.features.cache import CACHE_ENV, FeatureCache, default_cache_dir
 from xperience_suite.features.extract import ExtractSettings, extract_window_set
 from xperience_suite.io import temp_path
@@ -147,3 +148,28 @@ def test_entries_get_the_user_s_umask_and_dead_runs_temp_files_are_swept(episode
     (entry,) = _entries(tmp_path / "cache")
     assert entry.stat().st_mode & 0o777 == 0o664
     assert not leftover.exists() and live.exists()
+
+
+def test_a_block_new_to_an_entry_is_computed_alone_and_kept(episode, tmp_path, monkeypatch):
+    """A block module imported after an entry was written (``imports``): a hit computes just
+    that block and rewrites the entry with it; the next load is a full hit."""
+    first = extract_window_set(episode, cache_dir=tmp_path, progress=False)
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    registry.register(registry.BlockDef(
+        "my_block", 7, "frame", compute=lambda ctx: np.ones((ctx.num_frames, 1)),
+        family="mine", role="motion"))
+    computed = []
+    real = extract_mod.compute_block_values
+
+    def spy(ctx, blocks, progress=True):
+        computed.append([b.name for b in blocks])
+        return real(ctx, blocks, progress)
+
+    monkeypatch.setattr(extract_mod, "compute_block_values", spy)
+    second = extract_window_set(episode, cache_dir=tmp_path, progress=False)
+    third = extract_window_set(episode, cache_dir=tmp_path, progress=False)
+    assert computed == [["my_block"]]
+    assert second.block_names == first.block_names + ["my_block"]
+    np.testing.assert_array_equal(second.X[:, :first.X.shape[1]], first.X)
+    assert second.block("my_block").available and (second.select(["my_block"])[:, 0] == 1).all()
+    np.testing.assert_array_equal(third.X, second.X)

@@ -12,6 +12,8 @@ from xperience_suite.data.exported import export_window_set, load_exported_windo
 from xperience_suite.export import main
 from xperience_suite.windows.labels import window_majority_labels, window_objects
 
+from tests.conftest import CONTRACT_DIM
+
 
 def test_export_round_trip(complete_windows, tmp_path):
     # the generated 120-frame script changes action every few frames: use 30-frame labels
@@ -23,7 +25,7 @@ def test_export_round_trip(complete_windows, tmp_path):
     back = load_exported_windows(out)
     names = [b.name for b in ws.blocks if b.name != "raw_logmel"]
     np.testing.assert_array_equal(back.X, ws.select(names))
-    assert back.X.shape[1] == 8546 and back.block_names == names
+    assert back.X.shape[1] == CONTRACT_DIM and back.block_names == names
     assert [(b.start, b.end, b.available) for b in back.blocks] == \
         [(ws.block(n).start, ws.block(n).end, ws.block(n).available) for n in names]
     np.testing.assert_array_equal(back.starts, ws.starts)

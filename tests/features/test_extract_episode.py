@@ -13,6 +13,8 @@ from xperience_suite.features.registry import contract_path
 from xperience_suite.features.static import calibration_values
 from xperience_suite.windows.slicing import window_starts
 
+from tests.conftest import CONTRACT_DIM, LOGMEL_DIM
+
 from .conftest import FRAMES
 
 
@@ -23,8 +25,10 @@ def test_blocks_match_the_contract(complete_windows):
     for span, entry in zip(ws.blocks, contract):
         assert (span.start, span.end, span.dim) == (entry["start"], entry["end"], entry["dim"])
         assert span.available, span.name
-    assert ws.blocks[-1].start == 8546 and ws.blocks[-1].dim == 588 and ws.blocks[-1].available
-    assert ws.X.shape == (len(window_starts(FRAMES)), 8546 + 588) and ws.X.dtype == np.float32
+    assert ws.blocks[-1].start == CONTRACT_DIM and ws.blocks[-1].dim == LOGMEL_DIM
+    assert ws.blocks[-1].available
+    assert ws.X.shape == (len(window_starts(FRAMES)), CONTRACT_DIM + LOGMEL_DIM)
+    assert ws.X.dtype == np.float32
     assert np.isfinite(ws.X).all()
     assert (ws.ends - ws.starts == 20).all() and ws.num_frames == FRAMES
 
@@ -69,7 +73,7 @@ def test_missing_modalities_are_zero_filled_without_shift(complete_episode, comp
 
 def test_generated_degraded_episode(degraded_episode):
     ws = extract_window_set(degraded_episode, progress=False, use_cache=False)
-    assert ws.X.shape[1] == 8546 + 588 and np.isfinite(ws.X).all()
+    assert ws.X.shape[1] == CONTRACT_DIM + LOGMEL_DIM and np.isfinite(ws.X).all()
     unavailable = {b.name for b in ws.blocks if not b.available}
     assert unavailable == {"depth_confidence", "audio_fisheye_cam0_aac", "raw_logmel",
                            "hand_right_joints", "video_stereo_right"}

@@ -3,11 +3,16 @@
 import pytest
 
 from xperience_suite.errors import XperienceError
-from xperience_suite.features.registry import all_blocks, load_contract
+from xperience_suite.features.registry import AUDIO_BLOCK, all_blocks, get_block, load_contract
 from xperience_suite.features.variants import VARIANTS, apply_variant
 
-EXPECTED_DIMS = {"all": 8546, "no_audio": 8378, "audio_only": 168, "raw_logmel_only": 588,
-                 "raw_logmel_replace": 8966, "raw_logmel_plus": 9134}
+from tests.conftest import CONTRACT_DIM, LOGMEL_DIM
+
+AUDIO_DIM = get_block(AUDIO_BLOCK).dim
+EXPECTED_DIMS = {"all": CONTRACT_DIM, "no_audio": CONTRACT_DIM - AUDIO_DIM,
+                 "audio_only": AUDIO_DIM, "raw_logmel_only": LOGMEL_DIM,
+                 "raw_logmel_replace": CONTRACT_DIM - AUDIO_DIM + LOGMEL_DIM,
+                 "raw_logmel_plus": CONTRACT_DIM + LOGMEL_DIM}
 
 
 def test_variant_dims_on_the_full_block_list():
@@ -27,7 +32,7 @@ def test_variant_positions():
     assert replaced[audio] == "raw_logmel" and "audio_fisheye_cam0_aac" not in replaced
     plus = apply_variant(names, "raw_logmel_plus")
     assert plus[audio:audio + 2] == ["audio_fisheye_cam0_aac", "raw_logmel"]
-    assert len(plus) == 19
+    assert len(plus) == len(contract) + 1
 
 
 def test_variants_on_a_task_selection():

@@ -10,29 +10,45 @@ from omegaconf import OmegaConf
 
 from xperience_suite.errors import XperienceError
 from xperience_suite.features.variants import VARIANTS
+from xperience_suite.features.registry import modality_families
+from xperience_suite.runs import sweep_lists  # noqa: F401  (the experiments' list resolvers)
 from xperience_suite.tasks import get_task, task_names
-from xperience_suite.tasks.inputs import (MODALITY_FAMILIES, feature_label, select_inputs,
-                                          split_feature_label)
 from xperience_suite.data.sources import load_window_set
+from xperience_suite.tasks.inputs import feature_label, select_inputs, split_feature_label
+from xperience_suite.tasks.registry import study_order
 
 from .conftest import CONF
 
 
-def _grid(overrides: list[str]) -> tuple[dict, int]:
+def _axes(overrides: list[str]) -> dict[str, list[str]]:
+    """The swept values per key of an experiment, as the sweeper sees them (its task and family
+    lists resolved from the registries)."""
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
         cfg = compose("train", overrides=overrides, return_hydra_config=True)
-    params = dict(cfg.hydra.sweeper.params)
+        params = dict(cfg.hydra.sweeper.params)
     parsed = OverridesParser.create().parse_overrides([f"{k}={v}" for k, v in params.items()])
-    sizes = {o.key_or_group: len(list(o.sweep_iterator())) for o in parsed}
+    return {o.key_or_group: list(o.sweep_string_iterator()) for o in parsed}
+
+
+def _grid(overrides: list[str]) -> tuple[dict, int]:
+    sizes = {k: len(v) for k, v in _axes(overrides).items()}
     total = 1
     for n in sizes.values():
         total *= n
     return sizes, total
 
 
-def test_audio_ablation_is_12_tasks_by_6_variants_by_2_heads():
+def test_audio_ablation_is_every_task_by_6_variants_by_2_heads():
     sizes, total = _grid(["experiment=audio_ablation"])
-    assert sizes == {"task": 12, "features": 6, "head": 2} and total == 144
+    n = len(task_names())
+    assert sizes == {"task": n, "features": 6, "head": 2} and total == n * 6 * 2
+
+
+def test_experiment_task_axes_are_the_registry_tasks_in_the_study_order():
+    for experiment in ("reference_suite", "audio_ablation", "modality_ablation"):
+        assert _axes([f"experiment={experiment}"])["task"] == study_order(), experiment
+    assert _axes(["experiment=modality_ablation"])["features.drop"] == \
+        ["[]"] + [f"[{f}]" for f in modality_families()]
 
 
 def test_audio_ablation_study_is_every_task_by_6_variants_with_ridge_and_study_metrics():
@@ -47,7 +63,7 @@ def test_audio_ablation_study_is_every_task_by_6_variants_with_ridge_and_study_m
             "train", overrides=["experiment=audio_ablation_study", f"task={t}"]).task,
             resolve=True)["primary_metric"] for t in axes["task"]}
     assert cfg.head.name == "ridge" and cfg.hydra.mode.name == "MULTIRUN"
-    assert sorted(axes["task"]) == sorted(task_names()) and len(axes["task"]) == 12
+    assert sorted(axes["task"]) == sorted(task_names())
     assert sorted(axes["features"]) == sorted(VARIANTS) and len(axes["features"]) == 6
     study = {"temporal_order": "macro_f1", "misalignment_detection": "macro_f1",
              "hand_trajectory_forecast": "mae", "modality_reconstruction": "mae",
@@ -58,8 +74,9 @@ def test_audio_ablation_study_is_every_task_by_6_variants_with_ridge_and_study_m
 
 def test_modality_ablation_drops_each_family_once_plus_the_baseline():
     sizes, total = _grid(["experiment=modality_ablation"])
-    assert sizes == {"task": 12, "features.drop": len(MODALITY_FAMILIES) + 1, "head": 2}
-    assert total == 12 * 11 * 2
+    n, families = len(task_names()), len(modality_families())
+    assert sizes == {"task": n, "features.drop": families + 1, "head": 2}
+    assert total == n * (families + 1) * 2
 
 
 def test_launchers_and_callback_compose():
@@ -83,9 +100,9 @@ def test_dropping_a_family_removes_its_blocks_from_inputs_only(report_episode, r
     ws = load_window_set({"source": "episode", "root": str(report_episode)},
                          {"length": 20, "stride": 5})
     everything = select_inputs(ws, None, "all", "t")
-    for family, blocks in MODALITY_FAMILIES.items():
+    for family, blocks in modality_families().items():
         kept = select_inputs(ws, None, feature_label("all", [family]), "t")
         assert kept == [b for b in everything if b not in blocks], family
     assert "raw_logmel" not in select_inputs(ws, None, "raw_logmel_plus-audio", "t")
     with pytest.raises(XperienceError, match="without inputs"):
-        select_inputs(ws, MODALITY_FAMILIES["hands"], "all-hands", "t")
+        select_inputs(ws, modality_families()["hands"], "all-hands", "t")

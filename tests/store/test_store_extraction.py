@@ -11,6 +11,8 @@ from xperience_suite.features.static import calibration_values
 from xperience_suite.store import open_store, store_layout
 from xperience_suite.store.executors import LAYOUT, REPORT
 
+from tests.conftest import CONTRACT_DIM, LOGMEL_DIM
+
 from .conftest import EXTRA_CALIBRATION, FRAMES
 
 
@@ -35,7 +37,7 @@ def test_every_shard_has_the_same_columns(store_run):
     store, _, _ = store_run
     view = open_store(store)
     layout = store_layout()
-    assert layout.dim == 8546 + 588
+    assert layout.dim == CONTRACT_DIM + LOGMEL_DIM
     assert json.loads((store / LAYOUT).read_text())["dim"] == layout.dim
     for ws in view.window_sets():
         assert ws.X.shape[1] == layout.dim

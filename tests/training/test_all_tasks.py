@@ -8,9 +8,10 @@ import math
 import pytest
 
 from xperience_suite.runs.training import run_training
-from xperience_suite.tasks import task_names
+from xperience_suite.tasks import get_task, task_names
+from xperience_suite.tasks.registry import ALIASES, study_order
 
-from .conftest import TINY, compose_train
+from .conftest import CONF, TINY, compose_train
 
 HEADS = ["minimal", "mlp"]
 REQUIRED = {"task", "head", "features", "primary_metric", "primary_value", "higher_is_better",
@@ -18,12 +19,7 @@ REQUIRED = {"task", "head", "features", "primary_metric", "primary_value", "high
 
 
 @pytest.mark.parametrize("head", HEADS)
-@pytest.mark.parametrize("task", sorted(["timeline_action", "timeline_subtask",
-                                         "transition_detection", "next_action", "hand_forecast",
-                                         "contact_prediction", "object_relevance",
-                                         "caption_grounding", "cross_modal_retrieval",
-                                         "modality_reconstruction", "temporal_order",
-                                         "misalignment_detection"]))
+@pytest.mark.parametrize("task", sorted(task_names()))
 def test_task_head_trains_and_writes_run_folder(tmp_path, episode_dir, task, head):
     cfg = compose_train(tmp_path, [f"task={task}", f"head={head}", "data=episode",
                                    f"data.root={episode_dir}", "head.gd_steps=20"
@@ -43,5 +39,11 @@ def test_task_head_trains_and_writes_run_folder(tmp_path, episode_dir, task, hea
     assert (tmp_path / "config.yaml").is_file()
 
 
-def test_registry_has_the_twelve_tasks():
-    assert len(task_names()) == 12
+def test_task_config_group_and_registry_name_the_same_tasks():
+    """Every ``conf/task`` option is a registered task or an alias of one, and every registered
+    task has its config; the study's tasks are all of them, each with its own rank."""
+    options = {p.stem for p in CONF.glob("task/*.yaml")}
+    assert options - set(ALIASES) == set(task_names())
+    assert set(ALIASES) <= options and set(ALIASES.values()) <= set(task_names())
+    assert sorted(study_order()) == sorted(task_names())
+    assert len({get_task(t).study_rank for t in task_names()}) == len(task_names())

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .context import BlockContext
-from .registry import block
+from .registry import AUDIO_BLOCK, block
 from .sample_rows import equal_length_rows
 
 AUDIO_DIM = 24
@@ -73,7 +73,7 @@ def audio_frame_features(samples: np.ndarray, starts: np.ndarray, ends: np.ndarr
     return out
 
 
-@block("audio_fisheye_cam0_aac", 168, "frame")
+@block(AUDIO_BLOCK, 168, "frame", family="audio", role="audio")
 def audio_handcrafted(ctx: BlockContext) -> np.ndarray | None:
     """``(N, 24)`` from the decoded AAC track of ``fisheye_cam0.mp4``."""
     track = ctx.audio()

@@ -9,13 +9,14 @@ from .hands import _frames
 from .registry import block
 
 
-@block("camera_translation", 21, "frame", relative_to_window_start=True)
+@block("camera_translation", 21, "frame", family="camera_pose", role="motion",
+       relative_to_window_start=True)
 def camera_translation(ctx: BlockContext) -> np.ndarray | None:
     """``(N, 3)`` ``t_c2w``; the window statistics subtract the window's first ``t_c2w``."""
     return _frames(ctx.episode.t_c2w_all, ctx.num_frames, (3,), "t_c2w_all")
 
 
-@block("camera_rotation_matrix", 63, "frame")
+@block("camera_rotation_matrix", 63, "frame", family="camera_pose", role="motion")
 def camera_rotation(ctx: BlockContext) -> np.ndarray | None:
     """``(N, 9)`` ``R_c2w`` flattened row by row."""
     R = _frames(ctx.episode.R_c2w_all, ctx.num_frames, (3, 3), "R_c2w_all")

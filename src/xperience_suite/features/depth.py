@@ -103,7 +103,7 @@ def depth_frame_features(depth: np.ndarray, confidence: np.ndarray | None,
     return out
 
 
-@block("depth_confidence", 980, "frame")
+@block("depth_confidence", 980, "frame", family="depth", role="visual")
 def depth_confidence(ctx: BlockContext) -> np.ndarray | None:
     """``(N, 140)`` from ``episode.depth.chunks(settings.depth_chunk)``."""
     source = ctx.episode.depth

@@ -29,7 +29,7 @@ from .allocator import keep_freed_memory
 from .kernel_threads import kernel_threads
 from .cache import FeatureCache, cache_key
 from .context import BlockContext, ExtractSettings, log
-from .registry import RAW_LOGMEL_BLOCK, BlockDef, all_blocks
+from .registry import RAW_LOGMEL_BLOCK, BlockDef, all_blocks, contract_names
 from .video import video_resizer
 
 # the slow blocks go first so the pool overlaps them
@@ -227,8 +227,10 @@ def frame_targets(episode: Episode) -> FrameTargets:
 def extract_window_set(episode: Episode, settings: ExtractSettings = ExtractSettings(),
                        cache_dir=None, progress: bool = True, use_cache: bool = True) -> WindowSet:
     """``WindowSet`` with ``X (W, D)`` float32: the 18 contract blocks in contract order, then
-    ``raw_logmel`` (D = 8,546 + 588 on a complete episode). ``cache_dir``: see
-    ``cache.default_cache_dir``; ``use_cache=False`` neither reads nor writes the cache."""
+    ``raw_logmel`` (D = 8,546 + 588 on a complete episode), then blocks of user modules.
+    ``cache_dir``: see ``cache.default_cache_dir``; ``use_cache=False`` neither reads nor writes
+    the cache. A cache entry without some of the blocks (a block module imported since it was
+    written) gets just those computed and is rewritten with them."""
     t0 = time.perf_counter()
     T = settings.window_frames
     N = episode.num_frames
@@ -237,22 +239,25 @@ def extract_window_set(episode: Episode, settings: ExtractSettings = ExtractSett
     blocks = extraction_blocks(settings)
     ctx = BlockContext(episode, settings, starts, ends)
 
-    cache, path, values = None, None, None
+    cache, path, values = None, None, {}
     if use_cache and episode.root is not None and os.path.isdir(episode.root):
         cache = FeatureCache(cache_dir)
         path = cache.path(episode.episode_id, cache_key(episode.root, settings, episode))
         hit = cache.load(path)
         if hit is not None:
             stored, meta = hit
-            values = {b.name: stored.get(b.name) for b in blocks}
+            done = set(meta.get("computed", contract_names() + [RAW_LOGMEL_BLOCK]))
+            values = {b.name: stored.get(b.name) for b in blocks if b.name in done}
             ctx.notes.extend(meta.get("notes", []))
-    cached = values is not None
+    todo = [b for b in blocks if b.name not in values]  # all, or blocks new to the entry
+    cached = not todo
     saving = None
-    if values is None:
-        values = compute_block_values(ctx, blocks, progress)
+    if todo:
+        values.update(compute_block_values(ctx, todo, progress))
         if cache is not None:
             saving = _start_save(cache, path, values, {"episode_id": episode.episode_id,
-                                                       "notes": list(ctx.notes)})
+                                                       "notes": list(ctx.notes),
+                                                       "computed": sorted(values)})
 
     W = len(starts)
     dims = []

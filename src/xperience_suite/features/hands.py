@@ -38,14 +38,14 @@ def hand_signal(joints: np.ndarray | None, body_keypoints: np.ndarray | None,
     return j.reshape(n, 63)
 
 
-@block("hand_left_joints", 441, "frame")
+@block("hand_left_joints", 441, "frame", family="hands", role="motion")
 def hand_left(ctx: BlockContext) -> np.ndarray | None:
     ep = ctx.episode
     return hand_signal(ep.hand_left_joints, ep.body_keypoints, ep.num_frames,
                        "hand_mocap/left_joints_3d")
 
 
-@block("hand_right_joints", 441, "frame")
+@block("hand_right_joints", 441, "frame", family="hands", role="motion")
 def hand_right(ctx: BlockContext) -> np.ndarray | None:
     ep = ctx.episode
     return hand_signal(ep.hand_right_joints, ep.body_keypoints, ep.num_frames,

@@ -9,7 +9,7 @@ from .context import BlockContext
 from .registry import block
 
 
-@block("imu_accel_gyro", 42, "imu")
+@block("imu_accel_gyro", 42, "imu", family="imu", role="motion")
 def imu_accel_gyro(ctx: BlockContext) -> tuple[np.ndarray, np.ndarray] | None:
     """``(samples (M, 6) accel then gyro, keyframe_indices (N,) int64)``."""
     ep = ctx.episode

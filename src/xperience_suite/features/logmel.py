@@ -21,7 +21,7 @@ import torch
 import torchaudio
 
 from .context import BlockContext
-from .registry import block
+from .registry import RAW_LOGMEL_BLOCK, block
 from .sample_rows import equal_length_rows
 
 N_FFT = 512
@@ -144,7 +144,7 @@ def logmel_window_features(samples: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     return out
 
 
-@block("raw_logmel", LOGMEL_DIM, "window")
+@block(RAW_LOGMEL_BLOCK, LOGMEL_DIM, "window", family="audio", role="audio")
 def raw_logmel(ctx: BlockContext) -> np.ndarray | None:
     """``(W, 588)`` raw log-mel statistics of every window's audio."""
     track = ctx.audio()

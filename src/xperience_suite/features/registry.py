@@ -13,12 +13,19 @@ heavy part and runs best in worker processes, away from the GIL).
 
 ``compute`` returns ``None`` when the modality is missing: the block is then zero-filled and
 marked unavailable. Order and dims come from the feature contract (``contract.json``); blocks
-outside the contract (``raw_logmel``) follow it in ``EXTRA_BLOCKS`` order.
+outside the contract follow it: this package's own (``raw_logmel``), then blocks of user modules
+(the ``imports`` config key), each in registration order.
+
+Every block names its ``family`` (what ``features.drop`` removes: ``hands``, ``body``, ...) and
+its ``role`` (``ROLES``: which inputs the pair and projection tasks read). The feature modules,
+``modality_families()`` and ``role_blocks(role)`` are derived from these declarations.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -26,9 +33,14 @@ from typing import Any, Callable
 from ..errors import XperienceError
 
 KINDS = ("frame", "imu", "static", "window")
-EXTRA_BLOCKS = ("raw_logmel",)
+#: What a block is to the tasks: motion (pose, contacts, IMU), visual (depth, video), audio, text
+#: (captions) or static (per-episode vectors).
+ROLES = ("motion", "visual", "audio", "text", "static")
+#: Block names other modules refer to (each block module declares its block with it).
 AUDIO_BLOCK = "audio_fisheye_cam0_aac"
 RAW_LOGMEL_BLOCK = "raw_logmel"
+TEXT_BLOCK = "caption_objects_interaction_text"
+CONTACT_BLOCK = "body_contacts"
 #: Names the study's published artifacts give our blocks (read as ours from a manifest).
 PUBLISHED_NAMES = {"audio_raw_logmel_fisheye_cam0": RAW_LOGMEL_BLOCK}
 
@@ -43,6 +55,8 @@ class BlockDef:
     dim: int  # window dims (7 * per-frame d for frame/imu kinds)
     kind: str
     compute: Callable[[Any], Any]
+    family: str = ""  # the modality family ``features.drop`` removes it with
+    role: str = ""  # one of ROLES
     relative_to_window_start: bool = False  # frame kind: subtract the window's first frame
     fixed_dim: bool = True  # False: the length depends on the episode (calibration)
     # optional: ctx -> (fn, args, finish) | None, the heavy part as a picklable call a worker
@@ -53,8 +67,14 @@ class BlockDef:
     def frame_dim(self) -> int:
         return self.dim // 7 if self.kind in ("frame", "imu") else self.dim
 
+    @property
+    def module(self) -> str:
+        """The module that declares the block."""
+        return getattr(self.compute, "func", self.compute).__module__
+
 
 _REGISTRY: dict[str, BlockDef] = {}
+_LOADED = False
 
 
 def register(defn: BlockDef) -> BlockDef:
@@ -64,14 +84,21 @@ def register(defn: BlockDef) -> BlockDef:
     if defn.kind in ("frame", "imu") and defn.dim % 7:
         raise XperienceError("frame/imu block dims must be 7 * per-frame d", key=defn.name,
                              expected=f"a multiple of 7, got {defn.dim}")
+    if defn.role not in ROLES:
+        raise XperienceError(f"unknown block role '{defn.role}'", key=defn.name,
+                             expected=f"role= one of {ROLES}")
+    if not defn.family.isidentifier():
+        raise XperienceError(f"bad block family '{defn.family}'", key=defn.name,
+                             expected="family= a name such as 'hands' (letters, digits, _)")
     _REGISTRY[defn.name] = defn
     return defn
 
 
-def block(name: str, dim: int, kind: str, **options) -> Callable:
+def block(name: str, dim: int, kind: str, *, family: str, role: str, **options) -> Callable:
     """Decorator form of ``register`` for a compute function."""
     def wrap(fn: Callable) -> Callable:
-        register(BlockDef(name=name, dim=dim, kind=kind, compute=fn, **options))
+        register(BlockDef(name=name, dim=dim, kind=kind, compute=fn, family=family, role=role,
+                          **options))
         return fn
     return wrap
 
@@ -93,25 +120,56 @@ def load_contract(path: Path | None = None) -> list[dict]:
 
 
 def _load_modules() -> None:
-    from . import (audio, body, camera, depth, hands, imu, logmel, static, text,  # noqa: F401
-                   video)
+    """Import every module of this package once, so each registers its blocks."""
+    global _LOADED
+    if not _LOADED:
+        for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+            importlib.import_module(f"{__package__}.{info.name}")
+        _LOADED = True
 
 
 def contract_names() -> list[str]:
     return [e["name"] for e in load_contract(_PACKAGE_CONTRACT)]
 
 
+def _is_own(defn: BlockDef) -> bool:
+    return defn.module.rpartition(".")[0] == __package__
+
+
 def all_blocks() -> list[BlockDef]:
-    """Every registered block: the contract's 18 in contract order, then ``EXTRA_BLOCKS``."""
+    """Every registered block: the contract's 18 in contract order, then the other blocks of
+    this package (``raw_logmel``), then those of user modules, in registration order."""
     _load_modules()
-    names = contract_names() + list(EXTRA_BLOCKS)
+    names = contract_names()
     missing = [n for n in names if n not in _REGISTRY]
-    extra = [n for n in _REGISTRY if n not in names]
-    if missing or extra:
+    if missing:
         raise XperienceError("feature registry does not match the contract",
-                             file=_PACKAGE_CONTRACT, key=",".join(missing + extra),
+                             file=_PACKAGE_CONTRACT, key=",".join(missing),
                              expected="one registered block per contract entry")
-    return [_REGISTRY[n] for n in names]
+    rest = sorted((d for n, d in _REGISTRY.items() if n not in names), key=lambda d: not _is_own(d))
+    return [_REGISTRY[n] for n in names] + rest
+
+
+def feature_modules() -> list[str]:
+    """The modules of this package that declare blocks (what extraction workers preload)."""
+    return list(dict.fromkeys(d.module for d in all_blocks() if _is_own(d)))
+
+
+def _grouped(attr: str) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for d in all_blocks():
+        groups.setdefault(getattr(d, attr), []).append(d.name)
+    return groups
+
+
+def modality_families() -> dict[str, list[str]]:
+    """``{family: [block names]}``, families in the order of their first block."""
+    return _grouped("family")
+
+
+def role_blocks(role: str) -> list[str]:
+    """The blocks of one role (``ROLES``), in block order."""
+    return _grouped("role").get(role, [])
 
 
 def get_block(name: str) -> BlockDef:

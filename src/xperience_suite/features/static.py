@@ -43,7 +43,7 @@ def calibration_values(calibration: dict) -> np.ndarray:
     return np.concatenate(values) if values else np.zeros(0)
 
 
-@block("slam_point_cloud", POINT_CLOUD_DIM, "static")
+@block("slam_point_cloud", POINT_CLOUD_DIM, "static", family="static", role="static")
 def slam_point_cloud(ctx: BlockContext) -> np.ndarray | None:
     pc = ctx.episode.point_cloud
     if pc is None or len(pc) == 0:
@@ -51,7 +51,8 @@ def slam_point_cloud(ctx: BlockContext) -> np.ndarray | None:
     return point_cloud_features(pc)
 
 
-@block("calibration", CALIBRATION_DIM, "static", fixed_dim=False)
+@block("calibration", CALIBRATION_DIM, "static", family="static", role="static",
+       fixed_dim=False)
 def calibration(ctx: BlockContext) -> np.ndarray | None:
     values = calibration_values(ctx.episode.calibration)
     if values.size == 0:

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from .context import BlockContext, fit_frames
-from .registry import block
+from .registry import TEXT_BLOCK, block
 
 TEXT_DIM = 128
 TOKEN = re.compile(r"[a-z0-9_]+")
@@ -41,7 +41,7 @@ def hashed_text(text: str) -> np.ndarray:
     return v / norm if norm > 0 else v
 
 
-@block("caption_objects_interaction_text", 896, "frame")
+@block(TEXT_BLOCK, 896, "frame", family="caption_text", role="text")
 def caption_text(ctx: BlockContext) -> np.ndarray | None:
     """``(N, 128)``; repeated texts are hashed once."""
     cap = ctx.episode.captions

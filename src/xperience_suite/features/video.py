@@ -182,6 +182,7 @@ def video_block(ctx: BlockContext, video: str) -> np.ndarray | None:
 
 
 for _name in VIDEO_NAMES:
-    register(BlockDef(name=f"video_{_name}", dim=7 * VIDEO_DIM, kind="frame",
+    register(BlockDef(name=f"video_{_name}", dim=7 * VIDEO_DIM, kind="frame", family="video",
+                      role="visual",
                       compute=partial(video_block, video=_name),
                       offload=partial(video_offload, video=_name)))

@@ -12,16 +12,12 @@ import numpy as np
 from ..errors import XperienceError
 from ..runs.bootstrap import read_replicates
 from ..tasks import get_task
+from ..tasks.registry import study_order
 from .seed_stats import ALPHA, CORRECTION, cell_stats, correct, paired_delta
 
 BASELINE = "all"
 NO_AUDIO = "no_audio"
 LOGMEL_REPLACE = "raw_logmel_replace"
-#: Row order of reports: the study's task table (tasks.md); other tasks follow in sweep order.
-STUDY_ORDER = ["timeline_action", "timeline_subtask", "transition_detection", "next_action",
-               "hand_trajectory_forecast", "contact_prediction", "object_relevance",
-               "caption_grounding", "cross_modal_retrieval", "modality_reconstruction",
-               "temporal_order", "misalignment_detection"]
 
 
 def signed_delta(value: float, base: float, higher_is_better: bool) -> float:
@@ -134,7 +130,8 @@ def _significance_counts(cells: list[dict], heads: list[str]) -> dict:
 
 def _axes(rows: list[dict], baseline: str) -> tuple[list[str], list[str], list[str]]:
     seen_tasks = list(dict.fromkeys(r.get("task") for r in rows if r.get("task")))
-    order = {t: k for k, t in enumerate(STUDY_ORDER)}
+    # rows: the study's task table order (Task.study_rank), then other tasks in sweep order
+    order = {t: k for k, t in enumerate(study_order())}
     tasks = sorted(seen_tasks, key=lambda t: (order.get(t, len(order)), seen_tasks.index(t)))
     variants = list(dict.fromkeys(r.get("features") for r in rows if r.get("features")))
     if baseline in variants:

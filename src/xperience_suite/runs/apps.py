@@ -7,6 +7,7 @@ import hydra
 from omegaconf import DictConfig
 
 from ..config_tree import config_dir
+from . import sweep_lists  # noqa: F401  (the experiment files' ${xperience.tasks:} & co.)
 from .cli import guarded
 from .evaluation import run_evaluation
 from .training import run_training

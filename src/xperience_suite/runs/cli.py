@@ -1,4 +1,5 @@
-"""Entry-point guard: expected errors become one clear line (exit 2), or a failed sweep cell."""
+"""Entry-point guard: the config's ``imports`` first, then expected errors become one clear line
+(exit 2), or a failed sweep cell."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from omegaconf import DictConfig
 
 from ..errors import XperienceError
 from ..io import atomic_write_json
+from ..plugins import import_modules
 from ..tasks import get_task
 from .run_outputs import record_run_outputs
 from .training import features_of, primary_metric_of
@@ -36,9 +38,11 @@ def failure_record(cfg: DictConfig, err: BaseException) -> dict:
 
 
 def guarded(fn, cfg: DictConfig):
-    """Run ``fn(cfg)``. In a multirun, any failure is recorded in the job's metrics.json and the
-    sweep goes on; in a single run an expected error prints one line and exits with status 2."""
+    """Import the user modules of ``cfg.imports`` (``plugins``), then run ``fn(cfg)``. In a
+    multirun, any failure is recorded in the job's metrics.json and the sweep goes on; in a single
+    run an expected error prints one line and exits with status 2."""
     try:
+        import_modules(cfg.get("imports"))
         return fn(cfg)
     except XperienceError as err:
         if in_multirun():

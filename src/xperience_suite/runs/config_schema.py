@@ -149,6 +149,7 @@ class RootSchema:
     ckpt_path: str = field(default=MISSING, metadata={
         "expected": "ckpt_path=outputs/<run>/checkpoints/last.ckpt"})
     progress: str = one_of(MODES, "auto")
+    imports: List[str] = field(default_factory=list)  # user modules (plugins.import_modules)
 
 
 GROUPS: dict[str, type] = {"task": TaskSchema, "head": HeadSchema, "data": DataSchema,
@@ -158,9 +159,9 @@ GROUPS: dict[str, type] = {"task": TaskSchema, "head": HeadSchema, "data": DataS
 # what each entry point checks (groups, then top-level keys); optional groups may be null
 ENTRIES: dict[str, dict] = {
     "train": {"groups": ("task", "head", "data", "windows", "split", "executor"),
-              "keys": ("seed", "progress")},
-    "evaluate": {"groups": ("data", "split"), "keys": ("ckpt_path",)},
-    "extract": {"groups": ("data", "windows", "extract", "executor"), "keys": ()},
+              "keys": ("seed", "progress", "imports")},
+    "evaluate": {"groups": ("data", "split"), "keys": ("ckpt_path", "imports")},
+    "extract": {"groups": ("data", "windows", "extract", "executor"), "keys": ("imports",)},
 }
 OPTIONAL_GROUPS = {"train": ("executor",), "evaluate": ("data", "split")}
 
@@ -294,7 +295,11 @@ def sweep_probes(config: DictConfig) -> list[list[str]]:
     sweeper = config.hydra.get("sweeper") or {}
     if not str(sweeper.get("_target_", "")).endswith("BasicSweeper"):
         return []  # other sweepers propose values as they go: each job checks its own
-    params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
+    try:  # the experiment files' task/family lists resolve here (runs/sweep_lists.py)
+        params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
+    except OmegaConfBaseException as err:
+        raise XperienceError(f"cannot resolve the sweep: {_first_line(err)}",
+                             key="hydra.sweeper.params") from None
     args = params + list(config.hydra.overrides.task)
     parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
     try:

@@ -30,7 +30,9 @@ from ..cores import usable_cores
 from ..errors import XperienceError
 from ..progress import progress_bar
 from ..features.context import ExtractSettings
+from ..features.registry import feature_modules
 from ..io import atomic_write_json, user_umask
+from ..plugins import import_modules, imported
 from .discover import EpisodeRef
 from .layout import store_layout
 from .location import check_store_location
@@ -41,10 +43,12 @@ log = logging.getLogger("xperience_suite.store")
 
 _THREADS_SET = False
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-# imported once by the forkserver, so forked workers start with torch and the blocks loaded
-_PRELOAD = ["xperience_suite.store.shard", "xperience_suite.features.extract"] + \
-    [f"xperience_suite.features.{m}" for m in ("audio", "body", "camera", "depth", "hands", "imu",
-                                               "logmel", "static", "text", "video")]
+
+
+def _preload() -> list[str]:
+    """Modules the forkserver imports once, so forked workers start with torch and the blocks
+    loaded."""
+    return ["xperience_suite.store.shard", "xperience_suite.features.extract", *feature_modules()]
 
 
 def _limit_threads(threads: int) -> None:
@@ -114,8 +118,10 @@ def _worker_env(threads: int | None):
 
 
 def run_one(ref: EpisodeRef, store: str, settings: ExtractSettings, force: bool, cache_dir,
-            use_cache: bool, threads: int) -> ShardResult:
-    """The per-episode function every executor runs (module level, so it pickles by name)."""
+            use_cache: bool, threads: int, imports: tuple[str, ...] = ()) -> ShardResult:
+    """The per-episode function every executor runs (module level, so it pickles by name).
+    ``imports``: the driver's user modules (``plugins.imported``), so their blocks are here too."""
+    import_modules(imports)
     _limit_threads(threads)
     return extract_one(ref, store, replace(settings, workers=max(1, threads)), force=force,
                        cache_dir=cache_dir, use_cache=use_cache)
@@ -155,7 +161,7 @@ class LocalExecutor:
                       ) -> Iterator[ShardResult]:
         ctx = mp.get_context(self.start_method)
         if self.start_method == "forkserver":
-            ctx.set_forkserver_preload(_PRELOAD)
+            ctx.set_forkserver_preload(_preload())
         with ProcessPoolExecutor(max_workers=min(self.workers, max(1, len(jobs))),
                                  mp_context=ctx, initializer=_init_worker,
                                  initargs=(os.getpid(), user_umask())) as pool:
@@ -309,7 +315,8 @@ def run_extraction(refs: list[EpisodeRef], store: str | Path,
     ex = make_executor(executor, **(executor_options or {})) if isinstance(executor, str) \
         else executor
     threads = getattr(ex, "threads", 1)
-    jobs = [(r, (str(store), settings, force, cache_dir, use_cache, threads)) for r in refs]
+    jobs = [(r, (str(store), settings, force, cache_dir, use_cache, threads, imported()))
+            for r in refs]
     results: dict[str, ShardResult] = {}
     bar = _progress(len(jobs), progress)
     for res in ex.map_unordered(run_one, jobs):

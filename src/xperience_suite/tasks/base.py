@@ -129,6 +129,7 @@ class Task:
     higher_is_better: bool = True
     needs_frames: bool = False  # needs frame-level annotation (absent from exported window folders)
     figures: tuple[str, ...] | None = None  # the run's PNGs (runs/figures.py); None: by kind
+    study_rank: int | None = None  # row of the study's task table (tasks.md); None: not the study's
 
     def build(self, ws: WindowSet, variant: str, params: dict) -> TaskData:
         raise NotImplementedError

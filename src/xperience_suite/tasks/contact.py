@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import XperienceError
+from ..features.registry import CONTACT_BLOCK, TEXT_BLOCK
 from .base import Task
-from .inputs import CONTACT_BLOCK, TEXT_BLOCK, base_blocks
+from .inputs import base_blocks
 from .registry import register_task
 from .timeline import classification_data
 
@@ -17,6 +18,7 @@ CLASSES = ["no_contact", "contact"]
 class ContactPrediction(Task):
     name = "contact_prediction"
     display_name = "Contact prediction"
+    study_rank = 6
     needs_frames = True
 
     def build(self, ws, variant, params):

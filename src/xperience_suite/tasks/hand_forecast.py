@@ -14,6 +14,7 @@ from .registry import register_task
 class HandTrajectoryForecast(Task):
     name = "hand_trajectory_forecast"
     display_name = "Hand trajectory forecast"
+    study_rank = 5
     kind = "trajectory"
     primary_metric = "mpjpe"
     higher_is_better = False

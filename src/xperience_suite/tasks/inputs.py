@@ -1,33 +1,15 @@
-"""Named block groups and the input selection of a task under a feature variant."""
+"""The input selection of a task under a feature variant and dropped modality families.
+
+Block names, roles (``role_blocks("motion")``...) and families (``modality_families()``) come
+from the feature registry, where each block declares them."""
 
 from __future__ import annotations
 
 from ..errors import XperienceError
+from ..features.registry import RAW_LOGMEL_BLOCK, modality_families
 from ..features.variants import apply_variant
 from ..windows.window_set import WindowSet
 
-AUDIO_BLOCK = "audio_fisheye_cam0_aac"
-LOGMEL_BLOCK = "raw_logmel"
-TEXT_BLOCK = "caption_objects_interaction_text"
-CONTACT_BLOCK = "body_contacts"
-MOTION_BLOCKS = ["hand_left_joints", "hand_right_joints", "body_joints", "body_contacts",
-                 "camera_translation", "camera_rotation_matrix", "imu_accel_gyro"]
-VISUAL_BLOCKS = ["depth_confidence", "video_fisheye_cam0", "video_fisheye_cam1",
-                 "video_fisheye_cam2", "video_fisheye_cam3", "video_stereo_left",
-                 "video_stereo_right"]
-#: Modality families dropped one at a time by ``features.drop`` (the modality ablation).
-MODALITY_FAMILIES: dict[str, list[str]] = {
-    "hands": ["hand_left_joints", "hand_right_joints"],
-    "body": ["body_joints"],
-    "contacts": [CONTACT_BLOCK],
-    "camera_pose": ["camera_translation", "camera_rotation_matrix"],
-    "imu": ["imu_accel_gyro"],
-    "depth": ["depth_confidence"],
-    "video": VISUAL_BLOCKS[1:],
-    "audio": [AUDIO_BLOCK, LOGMEL_BLOCK],
-    "caption_text": [TEXT_BLOCK],
-    "static": ["slam_point_cloud", "calibration"],
-}
 DROP_SEP = "-"  # "all-hands-video": variant "all" without the hands and video families
 
 
@@ -39,16 +21,17 @@ def feature_label(variant: str, drop: list[str] | tuple[str, ...] = ()) -> str:
 def split_feature_label(label: str) -> tuple[str, list[str]]:
     """``"all-hands"`` -> ``("all", ["hands"])``; unknown families raise ``XperienceError``."""
     variant, *drop = label.split(DROP_SEP)
-    unknown = [f for f in drop if f not in MODALITY_FAMILIES]
+    families = modality_families()
+    unknown = [f for f in drop if f not in families]
     if unknown:
         raise XperienceError(f"unknown modality families {unknown} in features.drop",
-                             key="features.drop", expected=f"names among {list(MODALITY_FAMILIES)}")
+                             key="features.drop", expected=f"names among {list(families)}")
     return variant, drop
 
 
 def base_blocks(ws: WindowSet) -> list[str]:
     """The window vector's blocks as extracted/published (the variant adds raw log-mel itself)."""
-    return [n for n in ws.block_names if n != LOGMEL_BLOCK] or list(ws.block_names)
+    return [n for n in ws.block_names if n != RAW_LOGMEL_BLOCK] or list(ws.block_names)
 
 
 def select_inputs(ws: WindowSet, wanted: list[str] | None, variant: str, task: str,
@@ -59,7 +42,8 @@ def select_inputs(ws: WindowSet, wanted: list[str] | None, variant: str, task: s
     present = base_blocks(ws)
     chosen = present if wanted is None else [b for b in wanted if b in present]
     base_variant, drop = split_feature_label(variant)
-    dropped = {b for f in drop for b in MODALITY_FAMILIES[f]}
+    families = modality_families()
+    dropped = {b for f in drop for b in families[f]}
     names = [n for n in apply_variant(chosen, base_variant) if n not in dropped]
     missing = [n for n in names if n not in ws.block_names]
     if missing:

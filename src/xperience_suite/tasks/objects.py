@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..features.registry import TEXT_BLOCK
 from .base import Task, TaskData, chronological_split
-from .inputs import TEXT_BLOCK, base_blocks, select_inputs
+from .inputs import base_blocks, select_inputs
 from .labels import window_objects
 from .registry import register_task
 
@@ -14,6 +15,7 @@ from .registry import register_task
 class ObjectRelevance(Task):
     name = "object_relevance"
     display_name = "Object relevance"
+    study_rank = 7
     kind = "multilabel"
     primary_metric = "micro_f1"
 

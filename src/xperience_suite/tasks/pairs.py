@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..features.registry import AUDIO_BLOCK, role_blocks
 from .base import Task, TaskData, chronological_split, window_span
-from .inputs import AUDIO_BLOCK, MOTION_BLOCKS, VISUAL_BLOCKS, select_inputs
+from .inputs import select_inputs
 from .registry import register_task
 
 
@@ -47,6 +48,7 @@ class TemporalOrder(PairTask):
 
     name = "temporal_order"
     display_name = "Temporal order"
+    study_rank = 11
     kind = "binary"
     primary_metric = "f1"
 
@@ -72,13 +74,14 @@ class MisalignmentDetection(PairTask):
 
     name = "misalignment_detection"
     display_name = "Misalignment detection"
+    study_rank = 12
     kind = "binary"
     primary_metric = "f1"
 
     def build(self, ws, variant, params):
         shift = int(params["shift"])
-        motion = select_inputs(ws, MOTION_BLOCKS, variant, self.name, side="motion inputs")
-        sensed = select_inputs(ws, VISUAL_BLOCKS + [AUDIO_BLOCK], variant, self.name,
+        motion = select_inputs(ws, role_blocks("motion"), variant, self.name, side="motion inputs")
+        sensed = select_inputs(ws, role_blocks("visual") + [AUDIO_BLOCK], variant, self.name,
                                side="visual/audio inputs")
         xm, xs = ws.select(motion), ws.select(sensed)
         i = np.arange(max(ws.num_windows - shift, 0))

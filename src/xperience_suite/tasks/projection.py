@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import XperienceError
+from ..features.registry import AUDIO_BLOCK, TEXT_BLOCK, role_blocks
 from ..metrics.masked_regression import regression_r2
 from ..windows.window_set import WindowSet
 from .base import Task, TaskData, chronological_split
-from .inputs import AUDIO_BLOCK, MOTION_BLOCKS, TEXT_BLOCK, VISUAL_BLOCKS, base_blocks, \
-    select_inputs, target_blocks
+from .inputs import base_blocks, select_inputs, target_blocks
 from .registry import register_task
 
 
@@ -40,6 +40,7 @@ class CaptionGrounding(Task):
 
     name = "caption_grounding"
     display_name = "Caption grounding"
+    study_rank = 8
     kind = "retrieval"
     primary_metric = "mrr"
 
@@ -56,12 +57,13 @@ class CrossModalRetrieval(Task):
 
     name = "cross_modal_retrieval"
     display_name = "Cross-modal retrieval"
+    study_rank = 9
     kind = "retrieval"
     primary_metric = "top5"
 
     def build(self, ws, variant, params):
-        data = projection_data(self, ws, variant, params, MOTION_BLOCKS + [AUDIO_BLOCK],
-                               VISUAL_BLOCKS)
+        data = projection_data(self, ws, variant, params, role_blocks("motion") + [AUDIO_BLOCK],
+                               role_blocks("visual"))
         data.extra["query"] = "prediction"
         return data
 
@@ -70,12 +72,13 @@ class CrossModalRetrieval(Task):
 class ModalityReconstruction(Task):
     name = "modality_reconstruction"
     display_name = "Modality reconstruction"
+    study_rank = 10
     kind = "regression"
     primary_metric = "r2"
 
     def build(self, ws, variant, params):
-        return projection_data(self, ws, variant, params, MOTION_BLOCKS + [AUDIO_BLOCK],
-                               VISUAL_BLOCKS)
+        return projection_data(self, ws, variant, params, role_blocks("motion") + [AUDIO_BLOCK],
+                               role_blocks("visual"))
 
     def join_episode_extras(self, data, test_parts):
         super().join_episode_extras(data, test_parts)

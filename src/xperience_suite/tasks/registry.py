@@ -1,12 +1,20 @@
-"""The one registry of tasks: ``@register_task`` on a ``Task`` subclass, ``get_task(name)``."""
+"""The one registry of tasks: ``@register_task`` on a ``Task`` subclass, ``get_task(name)``.
+
+Every module of this package is imported once on first use, so each task module registers
+itself; tasks of one's own register the same way from a module named in ``imports``."""
 
 from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
 
 from ..errors import XperienceError
 from .base import Task
 
 TASKS: dict[str, Task] = {}
 ALIASES = {"hand_forecast": "hand_trajectory_forecast"}
+_LOADED = False
 
 
 def register_task(cls: type[Task]) -> type[Task]:
@@ -14,9 +22,16 @@ def register_task(cls: type[Task]) -> type[Task]:
     return cls
 
 
-def get_task(name: str) -> Task:
-    from . import all_tasks  # noqa: F401  (imports every task module once)
+def _load_modules() -> None:
+    global _LOADED
+    if not _LOADED:
+        for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+            importlib.import_module(f"{__package__}.{info.name}")
+        _LOADED = True
 
+
+def get_task(name: str) -> Task:
+    _load_modules()
     key = ALIASES.get(name, name)
     if key not in TASKS:
         raise XperienceError(f"unknown task '{name}'", key="task",
@@ -25,6 +40,11 @@ def get_task(name: str) -> Task:
 
 
 def task_names() -> list[str]:
-    from . import all_tasks  # noqa: F401
-
+    _load_modules()
     return list(TASKS)
+
+
+def study_order() -> list[str]:
+    """The study's tasks (those with a ``Task.study_rank``) in the order of its task table."""
+    ranked = [n for n in task_names() if TASKS[n].study_rank is not None]
+    return sorted(ranked, key=lambda n: TASKS[n].study_rank)

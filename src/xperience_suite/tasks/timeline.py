@@ -72,6 +72,7 @@ class SegmentScored(Task):
 class TimelineAction(SegmentScored):
     name = "timeline_action"
     display_name = "Current action"
+    study_rank = 1
 
     def build(self, ws, variant, params):
         return classification_data(self, ws, variant, params,
@@ -82,6 +83,7 @@ class TimelineAction(SegmentScored):
 class TimelineSubtask(SegmentScored):
     name = "timeline_subtask"
     display_name = "Current sub-task"
+    study_rank = 2
 
     def build(self, ws, variant, params):
         return classification_data(self, ws, variant, params,
@@ -92,6 +94,7 @@ class TimelineSubtask(SegmentScored):
 class NextAction(Task):
     name = "next_action"
     display_name = "Next action"
+    study_rank = 4
     needs_frames = True
 
     def build(self, ws, variant, params):

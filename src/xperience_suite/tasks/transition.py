@@ -42,6 +42,7 @@ def in_span(changes: np.ndarray, centres: np.ndarray) -> np.ndarray:
 class TransitionDetection(Task):
     name = "transition_detection"
     display_name = "Transition detection"
+    study_rank = 3
     needs_frames = True
     figures = ("confusion_matrix", "boundary_timeline")
 
