@@ -95,7 +95,7 @@ def test_gate_penalty_shrinks_the_input_gates(tmp_path, episode_dir):
     for l1 in (0.0, 0.05):
         run = tmp_path / f"l1_{l1}"
         run_training(_cfg(run, episode_dir, "task=temporal_order", "head.max_epochs=3",
-                          f"head.gate_l1={l1}"))
+                          f"head.order_gate_l1={l1}"))
         module, _ = load_checkpoint(run / "checkpoints" / "last.ckpt")
         norms[l1] = float(module.net.gate.gate.detach().abs().mean())
     init = _head(tmp_path)["gate_init"]

@@ -14,7 +14,8 @@ and on the few hundred train pairs it memorises instead. These networks see the 
   features ``|e_m - e_s|`` and ``e_m * e_s``.
 
 Every part's columns pass through per-column gates (started at ``gate_init``) whose L1 penalty
-(``gate_l1``, added to their gradient) keeps only the columns that carry the pair's relation.
+(``order_gate_l1`` / ``align_gate_l1``, added to their gradient) keeps only the columns that carry
+the pair's relation.
 Outputs are the two class logits ``(-s/2, s/2)``; the ``PairHead`` LightningModule trains them
 (class-weighted cross-entropy, AdamW) like the reference MLP.
 """
@@ -82,7 +83,7 @@ class OrderPairNet(nn.Module):
         super().__init__()
         rank, hidden, dropout = int(head["rank"]), int(head["encoder_hidden"]), float(head["dropout"])
         self.width, self.rank = width, rank
-        self.gate = ColumnGate(width, head["gate_init"], head["gate_l1"])
+        self.gate = ColumnGate(width, head["gate_init"], head["order_gate_l1"])
         self.encode = encoder(width, 2 * rank, hidden, dropout)  # (u: how it ends, v: starts)
         self.scale = nn.Parameter(torch.tensor(1.0))
         mix = int(head.get("mix_hidden") or 0)
@@ -113,8 +114,8 @@ class AlignPairNet(nn.Module):
         super().__init__()
         rank, hidden, dropout = int(head["rank"]), int(head["encoder_hidden"]), float(head["dropout"])
         self.motion = motion
-        self.gate_m = ColumnGate(motion, head["gate_init"], head["gate_l1"])
-        self.gate_s = ColumnGate(sensed, head["gate_init"], head["gate_l1"])
+        self.gate_m = ColumnGate(motion, head["gate_init"], head["align_gate_l1"])
+        self.gate_s = ColumnGate(sensed, head["gate_init"], head["align_gate_l1"])
         self.encode_m = encoder(motion, rank, hidden, dropout)
         self.encode_s = encoder(sensed, rank, hidden, dropout)
         mix = int(head.get("mix_hidden") or 0)

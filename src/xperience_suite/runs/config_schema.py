@@ -96,7 +96,8 @@ class HeadSchema:
     encoder_hidden: Optional[int] = at_least(0)
     mix_hidden: Optional[int] = at_least(0)
     gate_init: Optional[float] = above(0)
-    gate_l1: Optional[float] = at_least(0, "a number")
+    order_gate_l1: Optional[float] = at_least(0, "a number")
+    align_gate_l1: Optional[float] = at_least(0, "a number")
 
 
 @dataclass
