@@ -96,7 +96,7 @@ class OrderPairNet(nn.Module):
         return (first[:, :self.rank] - second[:, self.rank:]).abs().sum(-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        a, b, diff = self.gate(x.view(len(x), 3, self.width)).unbind(1)
+        a, b, diff = self.gate(x.reshape(len(x), 3, self.width)).unbind(1)
         ea, eb = self.encode(a), self.encode(b)
         score = self.scale * (self.mismatch(eb, ea) - self.mismatch(ea, eb))
         if self.mix is not None:
