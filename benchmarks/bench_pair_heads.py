@@ -52,7 +52,8 @@ def mean_sd(values: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--windows", type=Path, default=Path("/work/shared/real/sample_logmel_train"))
+    parser.add_argument("--windows", type=Path,
+                        default=Path("/work/shared/real/sample_logmel_train"))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--heads", nargs="+", default=["siamese", "minimal", "mlp"])
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",

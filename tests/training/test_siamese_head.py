@@ -83,7 +83,8 @@ def test_temporal_order_trains_reloads_and_stays_order_aware(tmp_path, episode_d
         pred, swapped = module.net(x).argmax(-1), module.net(_swap(x, width)).argmax(-1)
     assert torch.equal(swapped, 1 - pred) and 0 < int(pred.sum()) < len(pred)
     # evaluate.py rebuilds the same head from the checkpoint and scores the same test split
-    ev = run_evaluation(compose_eval(tmp_path / "eval", [f"ckpt_path={run / 'checkpoints' / 'last.ckpt'}"]))
+    ckpt = run / "checkpoints" / "last.ckpt"
+    ev = run_evaluation(compose_eval(tmp_path / "eval", [f"ckpt_path={ckpt}"]))
     assert ev["num_test"] == trained["num_test"] and ev["metrics"] == trained["metrics"]
     written = json.loads((run / "metrics.json").read_text())
     assert written["head"] == "siamese"

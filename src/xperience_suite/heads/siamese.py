@@ -71,6 +71,11 @@ def encoder(d_in: int, d_out: int, hidden: int, dropout: float) -> nn.Module:
                          nn.Linear(hidden, d_out))
 
 
+def encoder_settings(head: dict) -> tuple[int, int, float]:
+    """``(rank, encoder_hidden, dropout)`` of a head config."""
+    return int(head["rank"]), int(head["encoder_hidden"]), float(head["dropout"])
+
+
 def two_class(score: torch.Tensor) -> torch.Tensor:
     """``(B,)`` score of class 1 -> ``(B, 2)`` logits ``(-s/2, s/2)``."""
     return torch.stack([-score / 2, score / 2], dim=-1)
@@ -81,7 +86,7 @@ class OrderPairNet(nn.Module):
 
     def __init__(self, width: int, head: dict):
         super().__init__()
-        rank, hidden, dropout = int(head["rank"]), int(head["encoder_hidden"]), float(head["dropout"])
+        rank, hidden, dropout = encoder_settings(head)
         self.width, self.rank = width, rank
         self.gate = ColumnGate(width, head["gate_init"], head["order_gate_l1"])
         self.encode = encoder(width, 2 * rank, hidden, dropout)  # (u: how it ends, v: starts)
@@ -112,7 +117,7 @@ class AlignPairNet(nn.Module):
 
     def __init__(self, motion: int, sensed: int, head: dict):
         super().__init__()
-        rank, hidden, dropout = int(head["rank"]), int(head["encoder_hidden"]), float(head["dropout"])
+        rank, hidden, dropout = encoder_settings(head)
         self.motion = motion
         self.gate_m = ColumnGate(motion, head["gate_init"], head["align_gate_l1"])
         self.gate_s = ColumnGate(sensed, head["gate_init"], head["align_gate_l1"])
@@ -131,7 +136,8 @@ class AlignPairNet(nn.Module):
 def _order(widths: list[int], head: dict) -> nn.Module:
     if len(set(widths)) != 1:
         raise XperienceError(f"temporal-order parts of unequal widths {widths}",
-                             key="task.input_parts", expected="first/second/difference of one width")
+                             key="task.input_parts",
+                             expected="first/second/difference of one width")
     return OrderPairNet(widths[0], head)
 
 
