@@ -5,6 +5,7 @@
 | `mlp`     | the reference MLP     | AdamW on weighted CE / BCE, mini-batches     | AdamW on MSE            |
 | `minimal` | one linear layer      | full-batch logistic regression (GD)          | closed-form ridge       |
 | `ridge`   | one linear layer      | closed-form one-vs-rest ridge on {-1, +1}    | closed-form ridge       |
+| `siamese` | shared window encoder | AdamW on CE; pair tasks only (`siamese.py`)  | -                       |
 
 ``ridge`` is the head of the study's audio ablation (``audio_ablation_and_raw_upgrade.py``):
 every task by closed-form ridge on z-scored inputs.
@@ -18,6 +19,7 @@ from torch import nn
 
 from ..errors import XperienceError
 from .networks import reference_mlp, zero_linear
+from .siamese import siamese_network
 
 
 def _mlp(d_in: int, d_out: int, head: dict) -> nn.Module:
@@ -39,6 +41,7 @@ HEAD_FAMILIES: dict[str, HeadFamily] = {f.name: f for f in (
     HeadFamily("mlp", gradient_trained=True, ridge_labels=False, network=_mlp),
     HeadFamily("minimal", gradient_trained=False, ridge_labels=False, network=_linear),
     HeadFamily("ridge", gradient_trained=False, ridge_labels=True, network=_linear),
+    HeadFamily("siamese", gradient_trained=True, ridge_labels=False, network=siamese_network),
 )}
 
 

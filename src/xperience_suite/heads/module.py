@@ -46,8 +46,10 @@ class HeadModule(L.LightningModule):
         self.train_seconds = 0.0  # wall time of the training loop itself (set by fit)
 
     def build_net(self, input_dim: int, output_dim: int, head: dict) -> nn.Module:
-        """The trainable map of the head family (the reference MLP or one linear layer)."""
-        return self.family.network(input_dim, output_dim, head)
+        """The trainable map of the head family (the reference MLP, one linear layer, ...); it
+        also gets the task's ``input_parts`` (pair tasks' part widths, else None)."""
+        parts = self.hparams.task.get("input_parts")
+        return self.family.network(input_dim, output_dim, {**head, "input_parts": parts})
 
     # -- scalers -----------------------------------------------------------------------------
     def fit_scalers(self, x_train, y_train: torch.Tensor) -> None:

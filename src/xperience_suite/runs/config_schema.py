@@ -92,6 +92,12 @@ class HeadSchema:
     embedding_loss: Optional[str] = one_of(("cosine", "ce"))
     embedding_base: Optional[str] = one_of(("ridge", "none"))
     unseen_margin: Optional[Any] = auto_or(lambda v: v >= 0, "a number >= 0")
+    rank: Optional[int] = at_least(1)  # head=siamese (heads/siamese.py)
+    encoder_hidden: Optional[int] = at_least(0)
+    mix_hidden: Optional[int] = at_least(0)
+    gate_init: Optional[float] = above(0)
+    order_gate_l1: Optional[float] = at_least(0, "a number")
+    align_gate_l1: Optional[float] = at_least(0, "a number")
 
 
 @dataclass

@@ -138,6 +138,7 @@ def build_module(task: Task, data: TaskData, cfg: DictConfig) -> HeadModule:
                  "query": data.extra.get("query"), "params": plain(cfg.task),
                  "features": features_of(cfg), "input_blocks": data.input_blocks,
                  "target_blocks": data.target_blocks, "windows": plain(cfg.windows),
+                 "input_parts": data.input_parts,
                  "extract": extract_of(cfg),
                  "data": plain(cfg.data), "split": plain(cfg.split) if cfg.get("split") else None}
     head = plain(cfg.head)

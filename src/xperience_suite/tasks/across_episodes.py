@@ -81,7 +81,7 @@ def build_across_episodes(task: Task, episodes: list, splits: dict[str, str], va
         split_of == "train")[0], test_idx=np.nonzero(split_of == "test")[0], sample_ids=ids,
         input_blocks=first.input_blocks, class_names=first.class_names,
         target_blocks=first.target_blocks, target_shape=first.target_shape,
-        input_layout=first.input_layout,
+        input_layout=first.input_layout, input_parts=first.input_parts,
         frame_span=None if any(d.frame_span is None for _, d in ordered) else
         np.concatenate([d.frame_span for _, d in ordered]))
     data.extra["val_idx"] = np.nonzero(split_of == "val")[0]

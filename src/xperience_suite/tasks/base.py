@@ -46,6 +46,9 @@ class TaskData:
     # (column label, block name) per part of x when x is not just input_blocks side by side
     input_layout: list[tuple[str, str]] | None = None
     frame_span: np.ndarray | None = None
+    # (part name, width) of x's consecutive parts when a sample joins several views (pair tasks:
+    # first/second/second_minus_first, motion/sensed); heads that treat the parts apart read it
+    input_parts: list[tuple[str, int]] | None = None
 
     @property
     def layout(self) -> list[tuple[str, str]]:

@@ -63,14 +63,16 @@ class TemporalOrder(PairTask):
                                  [f"{ws.episode_id}:w{i}>w{i + 1}" for i in a],
                                  [f"{ws.episode_id}:w{i + 1}>w{i}" for i in a], a,
                                  *[self.pair_span(ws, a, a + 1)] * 2)
-        data.input_layout = [(f"{part}/{n}", n) for part in ("first", "second", "second_minus_first")
-                             for n in names]
+        parts = ("first", "second", "second_minus_first")
+        data.input_layout = [(f"{part}/{n}", n) for part in parts for n in names]
+        data.input_parts = [(part, x.shape[1]) for part in parts]
         return data
 
 
 @register_task
 class MisalignmentDetection(PairTask):
-    """Motion of window i with visual+audio of window i (1, aligned) or of i + shift (0)."""
+    """Motion of window i with visual+audio of window i (1, aligned) or of i + shift (0); the
+    input's parts are ``motion`` and ``sensed`` (visual + audio)."""
 
     name = "misalignment_detection"
     display_name = "Misalignment detection"
@@ -87,7 +89,9 @@ class MisalignmentDetection(PairTask):
         i = np.arange(max(ws.num_windows - shift, 0))
         pos = np.concatenate([xm[i], xs[i]], axis=1)
         neg = np.concatenate([xm[i], xs[i + shift]], axis=1)
-        return interleaved_pairs(self, ws, pos, neg, motion + sensed, ["shifted", "aligned"],
+        data = interleaved_pairs(self, ws, pos, neg, motion + sensed, ["shifted", "aligned"],
                                  params, [f"{ws.episode_id}:w{k}~w{k}" for k in i],
                                  [f"{ws.episode_id}:w{k}~w{k + shift}" for k in i], i,
                                  self.pair_span(ws, i, i), self.pair_span(ws, i, i + shift))
+        data.input_parts = [("motion", xm.shape[1]), ("sensed", xs.shape[1])]
+        return data
