@@ -3,7 +3,7 @@ grounding, modality reconstruction.
 
 ``python benchmarks/bench_projection_heads.py [--out /tmp/xs_bench_projection] [--preset full]
 [--seeds 0 1 2] [--tasks cross_modal_retrieval caption_grounding modality_reconstruction]
-[--quick]``
+[--validate minimal mlp ridge rrr contrastive] [--no-test] [--paired-only] [--quick]``
 
 1. Selection, on validation data only: the run's own chronological train split is cut again in
    time, its first 80% trains, its last 20% validates (train windows whose frames reach into the
@@ -11,12 +11,15 @@ grounding, modality reconstruction.
    setting of the grid (``GRID``) of the new families is fit there by the same LightningModule
    and scored by the same metric suite as ``train.py``, as the mean over the first
    ``--val-seeds`` seeds (1 by default; closed-form fits do not depend on it). The best
-   validation primary metric picks each family's setting.
+   validation primary metric picks each family's setting; the baselines are scored there too,
+   at their configs, and the best family on validation is named (``best_on_validation``).
    The test split is never read.
 2. Test: ``train.py``'s own run (``run_training``, ``data.preset=--preset``) of the baselines
    (``head=minimal``, ``mlp``, ``ridge`` at their configs) and of each family at its selected
    setting, once per seed: mean ± sd of the test primary metric (closed-form heads do not depend
-   on the seed; their sd is 0).
+   on the seed; their sd is 0), and the paired bootstrap 95% interval of each new head's
+   difference to each baseline (the runs' own ``bootstrap.npz`` replicates: the same resamples
+   of the same test windows, averaged over seeds).
 
 Prints both tables and writes ``bench_projection_heads.json`` into ``--out``. ``--quick`` runs a
 smaller grid (a smoke run).
@@ -50,7 +53,6 @@ GRID = {
 }
 QUICK_GRID = {"rrr": [{"ridge_l2": 100.0, "rank": 16}],
               "contrastive": [{"query_tower": "linear", "embedding_dim": 64, "max_epochs": 2}]}
-KINDS = {"rrr": ("regression", "retrieval"), "contrastive": ("retrieval",)}
 
 
 def compose(out_dir: Path, overrides: list[str]):
@@ -124,6 +126,36 @@ def test_run(task: str, head: str, preset: str, seed: int, settings: dict, out: 
             "temperature": summary.get("temperature")}
 
 
+def seed_mean_replicates(out: Path, task: str, head: str, seeds: list[int]):
+    """The bootstrap replicates of a head's test primary metric (``bootstrap.npz`` of its runs;
+    every run draws the same resamples of the same test windows), averaged over its seeds."""
+    import numpy as np
+
+    from xperience_suite.reports.bootstrap import read_replicates
+
+    found = [read_replicates(out / "test" / f"{task}_{head}_s{s}") for s in seeds]
+    found = [f["replicates"] for f in found if f is not None]
+    return np.mean(found, axis=0) if found else None
+
+
+def paired_differences(out: Path, task: str, heads: list[str], seeds: list[int]) -> dict:
+    """For each new head and each baseline: the paired bootstrap 95% interval of the
+    difference of their seed-mean test metrics (new - baseline)."""
+    import numpy as np
+
+    result = {}
+    for head in heads:
+        mine = seed_mean_replicates(out, task, head, seeds)
+        for base in BASELINES:
+            theirs = seed_mean_replicates(out, task, base, seeds)
+            if mine is None or theirs is None or not mine.size or mine.shape != theirs.shape:
+                continue  # no replicates (R^2: the run's bootstrap leaves them out)
+            low, high = np.percentile(mine - theirs, [2.5, 97.5])
+            result[f"{head}-{base}"] = [float(low), float(high)]
+            print(f"  {head} - {base}: 95% paired interval [{low:+.4f}, {high:+.4f}]", flush=True)
+    return result
+
+
 def mean_sd(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
@@ -136,6 +168,11 @@ def main() -> None:
     ap.add_argument("--tasks", nargs="+", default=list(TASKS))
     ap.add_argument("--val-seeds", type=int, default=1,
                     help="how many of --seeds score each validation setting (mean)")
+    ap.add_argument("--validate", nargs="+", default=[*BASELINES, *GRID],
+                    help="head families scored on validation (baselines at their configs)")
+    ap.add_argument("--no-test", action="store_true", help="validation only")
+    ap.add_argument("--paired-only", action="store_true",
+                    help="only the paired intervals, from the test runs already under --out")
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -152,13 +189,19 @@ def main() -> None:
     out = Path(args.out)
     grid = QUICK_GRID if args.quick else GRID
     report: dict = {"preset": args.preset, "seeds": args.seeds, "tasks": {}}
+    if args.paired_only:
+        for task in args.tasks:
+            print(f"\n== {task}: paired differences of the test metric ==")
+            paired_differences(out, task, [f for f in GRID], args.seeds)
+        return
     for task in args.tasks:
         kind, primary = get_task(task).kind, get_task(task).primary_metric
         rows: dict = {"primary": primary, "validation": {}, "selected": {}, "test": {}}
         print(f"\n== {task} ({primary}) ==", flush=True)
         print("validation (last 20% of the train split):", flush=True)
-        for family, settings_list in grid.items():
-            if kind not in KINDS[family]:
+        for family in args.validate:
+            settings_list = grid.get(family, [{}])
+            if HEAD_FAMILIES[family].kinds and kind not in HEAD_FAMILIES[family].kinds:
                 continue
             seeds = args.seeds[:args.val_seeds]
             scored = []
@@ -172,8 +215,15 @@ def main() -> None:
                       f"({time.perf_counter() - t0:.0f}s)", flush=True)
             rows["validation"][family] = [{"settings": s, "mean": m} for m, s in scored]
             rows["selected"][family] = max(scored, key=lambda p: p[0])[1]
+        best = max(rows["validation"], key=lambda f: max(r["mean"] for r in rows["validation"][f]))
+        rows["best_on_validation"] = best
+        print(f"  best on validation: {best} {json.dumps(rows['selected'][best])}", flush=True)
+        report["tasks"][task] = rows
+        if args.no_test:
+            continue
         print("test (train.py runs, the run's own split):", flush=True)
-        heads = [(h, {}) for h in BASELINES] + list(rows["selected"].items())
+        heads = [(h, {}) for h in BASELINES] + [(f, s) for f, s in rows["selected"].items()
+                                                if f not in BASELINES]
         for head, settings in heads:
             seeds = args.seeds if HEAD_FAMILIES[head].gradient_trained else args.seeds[:1]
             runs = [test_run(task, head, args.preset, s, settings, out) for s in seeds]
@@ -185,7 +235,8 @@ def main() -> None:
             print(f"  {head:12s} {json.dumps(settings):60s} {m:.4f} ± {sd:.4f}  fit {fit:.1f}s"
                   + (f"  learned temperature {statistics.fmean(temps):.4f}" if temps else ""),
                   flush=True)
-        report["tasks"][task] = rows
+        rows["paired"] = paired_differences(out, task, [h for h, _ in heads
+                                                         if h not in BASELINES], args.seeds)
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench_projection_heads.json").write_text(json.dumps(report, indent=2))
     print(f"\nwritten {out / 'bench_projection_heads.json'}")
