@@ -1,6 +1,5 @@
-"""The projection heads ``head=contrastive`` (two tied towers, InfoNCE, learned temperature) and
-``head=rrr`` (reduced-rank ridge), trained for real by ``run_training`` and checked against
-independent numpy computations."""
+"""``head=contrastive`` (two tied towers, InfoNCE, learned temperature) on the retrieval tasks,
+trained for real by ``run_training`` and checked against independent numpy computations."""
 
 from __future__ import annotations
 
@@ -49,7 +48,7 @@ def _pessimistic_ranks(query: np.ndarray, gallery: np.ndarray) -> np.ndarray:
 
 def test_every_head_config_names_a_family():
     names = {p.stem for p in (CONF / "head").glob("*.yaml")}
-    assert {"contrastive", "rrr"} <= names <= set(HEAD_FAMILIES)
+    assert "contrastive" in names and names <= set(HEAD_FAMILIES)
 
 
 @pytest.mark.parametrize("task", ["cross_modal_retrieval", "caption_grounding"])
@@ -91,48 +90,23 @@ def test_contrastive_head_is_refused_for_a_regression_task(tmp_path, episode_dir
         _run(tmp_path, episode_dir, "contrastive", "task=modality_reconstruction")
 
 
-def _reduced_rank_reference(x_tr, x_te, y_tr, l2: float, rank: int) -> np.ndarray:
-    """Test predictions of reduced-rank ridge from the normal equations (float64): the dual
-    ridge map of z-scored x to z-scored y, projected on the top ``rank`` right singular vectors
-    of its fitted train values in target units."""
-    y_mean, y_std = y_tr.mean(0), y_tr.std(0)
-    y_std = np.where(y_std > 1e-6 * (1 + np.abs(y_mean)), y_std, 1.0)
-    z = (y_tr - y_mean) / y_std
-    weight = x_tr.T @ np.linalg.solve(x_tr @ x_tr.T + l2 * np.eye(len(x_tr)), z)
-    _, _, vh = np.linalg.svd(x_tr @ weight * y_std, full_matrices=False)
-    basis = vh[:rank].T
-    return x_te @ (weight * y_std) @ basis @ basis.T + y_mean
-
-
-def test_reduced_rank_ridge_has_the_rank_set_and_matches_numpy(tmp_path, episode_dir):
-    data, summary = _run(tmp_path, episode_dir, "rrr", "task=modality_reconstruction",
-                         "head.rank=3", "head.ridge_l2=50")
-    weight = _load(tmp_path).net.weight.detach().double()
-    sv = torch.linalg.svdvals(weight)  # float32 weights: the 4th value is rounding noise
-    assert sv[2] / sv[0] > 1e-3 and sv[3] / sv[0] < 1e-5
-    tr, te = data.train_idx, data.test_idx
-    x_tr, x_te = zscore(data.x[tr], data.x[te])
-    expected = _reduced_rank_reference(x_tr, x_te, data.y[tr].astype(np.float64), 50.0, 3)
-    written = np.load(tmp_path / "predictions.npz")["prediction"]
-    scale = np.abs(expected).max()
-    np.testing.assert_allclose(written, expected, rtol=1e-3, atol=1e-4 * scale)
-    assert summary["primary_metric"] == "r2" and np.isfinite(summary["primary_value"])
-
-
-def test_reduced_rank_ridge_at_full_rank_is_ridge(tmp_path, episode_dir):
-    """Rank no lower than the fitted values' own: the projection changes nothing."""
-    _, ridge = _run(tmp_path / "ridge", episode_dir, "ridge", "task=cross_modal_retrieval")
-    _, full = _run(tmp_path / "rrr", episode_dir, "rrr", "task=cross_modal_retrieval",
-                   "head.rank=100000", "head.ridge_l2=10")
-    a, b = (np.load(tmp_path / d / "predictions.npz")["prediction"] for d in ("ridge", "rrr"))
-    np.testing.assert_allclose(b, a, rtol=1e-3, atol=1e-4 * np.abs(a).max())
-    assert full["metrics"]["mrr"] == pytest.approx(ridge["metrics"]["mrr"], abs=1e-6)
-
-
-@pytest.mark.parametrize("override,key", [("head.rank=0", "head.rank"),
-                                          ("head.rank_space=pca", "head.rank_space"),
-                                          ("head.query_tower=cnn", "head.query_tower")])
-def test_bad_projection_head_settings_are_refused(tmp_path, episode_dir, override, key):
-    head = "contrastive" if "query_tower" in override else "rrr"
+@pytest.mark.parametrize("override,key", [("head.query_tower=cnn", "head.query_tower"),
+                                          ("head.temperature=0", "head.temperature"),
+                                          ("head.embedding_dim=0", "head.embedding_dim")])
+def test_bad_contrastive_settings_are_refused(tmp_path, episode_dir, override, key):
     with pytest.raises(XperienceError, match=key.replace(".", r"\.")):
-        _run(tmp_path, episode_dir, head, "task=cross_modal_retrieval", override)
+        _run(tmp_path, episode_dir, "contrastive", "task=cross_modal_retrieval", override)
+
+
+def test_contrastive_checkpoint_rescored_by_evaluate_gives_the_same_ranks(tmp_path, episode_dir):
+    """``evaluate.py`` rebuilds the towers from the checkpoint and ranks in their embedding."""
+    from xperience_suite.runs.evaluation import run_evaluation
+
+    from .conftest import compose_eval
+
+    _, trained = _run(tmp_path / "run", episode_dir, "contrastive", "task=cross_modal_retrieval",
+                      "head.max_epochs=3", "head.embedding_dim=16")
+    ckpt = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    again = run_evaluation(compose_eval(tmp_path / "eval", [f"ckpt_path={ckpt}"]))
+    for key in ("mrr", "top1", "top5", "mrr_zscored"):
+        assert again["metrics"][key] == pytest.approx(trained["metrics"][key], abs=1e-6)

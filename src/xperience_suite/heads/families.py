@@ -5,26 +5,22 @@
 | `mlp`     | the reference MLP     | AdamW on weighted CE / BCE, mini-batches     | AdamW on MSE            |
 | `minimal` | one linear layer      | full-batch logistic regression (GD)          | closed-form ridge       |
 | `ridge`   | one linear layer      | closed-form one-vs-rest ridge on {-1, +1}    | closed-form ridge       |
-| `rrr`     | one linear layer      | (projection tasks only)                      | reduced-rank ridge      |
 | `contrastive` | two tied towers   | (retrieval tasks only)                       | InfoNCE, learned temperature; ranked in the towers' embedding |
 
 ``ridge`` is the head of the study's audio ablation (``audio_ablation_and_raw_upgrade.py``):
-every task by closed-form ridge on z-scored inputs. ``rrr`` (``low_rank.py``) and
-``contrastive`` (``contrastive.py``) are the stronger heads of the projection tasks
-(``docs/heads_projection.md``).
+every task by closed-form ridge on z-scored inputs. ``contrastive`` (``contrastive.py``) is the
+stronger head of cross-modal retrieval (``docs/heads_projection.md``).
 """
 
 from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
-import torch
 from torch import nn
 
 from ..errors import XperienceError
 from .contrastive import contrastive_towers
-from .low_rank import reduced_rank_ridge
-from .networks import reference_mlp, solve_ridge, zero_linear
+from .networks import reference_mlp, zero_linear
 
 
 def _mlp(d_in: int, d_out: int, head: dict) -> nn.Module:
@@ -35,18 +31,11 @@ def _linear(d_in: int, d_out: int, head: dict) -> nn.Module:
     return zero_linear(d_in, d_out)
 
 
-def _ridge(x: torch.Tensor, z: torch.Tensor, head: dict, y_scale: torch.Tensor) -> torch.Tensor:
-    return solve_ridge(x, z, float(head["ridge_l2"]))
-
-
 class HeadFamily(NamedTuple):
     name: str
     gradient_trained: bool  # Lightning's optimizer loop over mini-batches; else one full-batch fit
     ridge_labels: bool  # labels fit by closed-form one-vs-rest ridge; else logistic GD
     network: Callable[[int, int, dict], nn.Module]  # (input dim, output dim, head config)
-    # closed-form regression / projection map (d, k) from z-scored x (n, d) and z (n, k), the
-    # head config and the targets' train std (k,)
-    solve: Callable[[torch.Tensor, torch.Tensor, dict, torch.Tensor], torch.Tensor] = _ridge
     ranks_in: str = "target"  # retrieval: "target" (the study's raw space) | "embedding" (net.embed)
     kinds: tuple[str, ...] = ()  # the head kinds it serves; () = every kind
 
@@ -55,8 +44,6 @@ HEAD_FAMILIES: dict[str, HeadFamily] = {f.name: f for f in (
     HeadFamily("mlp", gradient_trained=True, ridge_labels=False, network=_mlp),
     HeadFamily("minimal", gradient_trained=False, ridge_labels=False, network=_linear),
     HeadFamily("ridge", gradient_trained=False, ridge_labels=True, network=_linear),
-    HeadFamily("rrr", gradient_trained=False, ridge_labels=True, network=_linear,
-               solve=reduced_rank_ridge, kinds=("regression", "retrieval")),
     HeadFamily("contrastive", gradient_trained=True, ridge_labels=False,
                network=contrastive_towers, ranks_in="embedding", kinds=("retrieval",)),
 )}

@@ -21,7 +21,7 @@ from torch.nn import functional as F
 from ..errors import XperienceError
 from ..metrics.suites import at_least_one, build_metric_suite
 from .families import head_family
-from .networks import solve_ridge_intercept
+from .networks import solve_ridge, solve_ridge_intercept
 
 
 class HeadModule(L.LightningModule):
@@ -345,10 +345,9 @@ class RegressionHead(HeadModule):
         return F.mse_loss(out[mask], z[mask])
 
     def fit_minimal(self, x, y):
-        """Closed-form kernel ridge on z-scored inputs and targets (masked targets -> mean), or
-        the family's own closed-form map (``HeadFamily.solve``: ``rrr``'s reduced-rank ridge)."""
+        """Closed-form kernel ridge on z-scored inputs and targets (masked targets -> mean)."""
         z = torch.nan_to_num(self.scale_y(y), nan=0.0, posinf=0.0, neginf=0.0)
-        weight = self.family.solve(self.scale_x(x), z, self.hparams.head, self.y_std)
+        weight = solve_ridge(self.scale_x(x), z, float(self.hparams.head["ridge_l2"]))
         with torch.no_grad():
             self.net.weight.copy_(weight.T)
             self.net.bias.zero_()

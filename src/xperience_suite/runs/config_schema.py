@@ -23,7 +23,6 @@ from omegaconf.errors import OmegaConfBaseException
 from ..errors import XperienceError
 from ..heads.contrastive import QUERY_TOWERS
 from ..heads.label_text import ENCODERS
-from ..heads.low_rank import RANK_SPACES
 from ..heads.module import LABEL_SPACES
 from ..sample.options import PRESETS
 from ..store.executors import EXECUTORS
@@ -94,8 +93,6 @@ class HeadSchema:
     embedding_loss: Optional[str] = one_of(("cosine", "ce"))
     embedding_base: Optional[str] = one_of(("ridge", "none"))
     unseen_margin: Optional[Any] = auto_or(lambda v: v >= 0, "a number >= 0")
-    rank: Optional[int] = at_least(1)
-    rank_space: Optional[str] = one_of(RANK_SPACES)
     query_tower: Optional[str] = one_of(QUERY_TOWERS)
 
 
