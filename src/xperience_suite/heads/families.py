@@ -6,9 +6,11 @@
 | `minimal` | one linear layer      | full-batch logistic regression (GD)          | closed-form ridge       |
 | `ridge`   | one linear layer      | closed-form one-vs-rest ridge on {-1, +1}    | closed-form ridge       |
 | `siamese` | shared window encoder | AdamW on CE; pair tasks only (`siamese.py`)  | -                       |
+| `contrastive` | two tied towers   | (retrieval tasks only)                       | InfoNCE, learned temperature; ranked in the towers' embedding |
 
 ``ridge`` is the head of the study's audio ablation (``audio_ablation_and_raw_upgrade.py``):
-every task by closed-form ridge on z-scored inputs.
+every task by closed-form ridge on z-scored inputs. ``contrastive`` (``contrastive.py``) is the
+stronger head of cross-modal retrieval (``docs/heads_projection.md``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Callable, NamedTuple
 from torch import nn
 
 from ..errors import XperienceError
+from .contrastive import contrastive_towers
 from .networks import reference_mlp, zero_linear
 from .siamese import siamese_network
 
@@ -35,6 +38,8 @@ class HeadFamily(NamedTuple):
     gradient_trained: bool  # Lightning's optimizer loop over mini-batches; else one full-batch fit
     ridge_labels: bool  # labels fit by closed-form one-vs-rest ridge; else logistic GD
     network: Callable[[int, int, dict], nn.Module]  # (input dim, output dim, head config)
+    ranks_in: str = "target"  # retrieval: "target" (the study's raw space) | "embedding" (net.embed)
+    kinds: tuple[str, ...] = ()  # the head kinds it serves; () = every kind
 
 
 HEAD_FAMILIES: dict[str, HeadFamily] = {f.name: f for f in (
@@ -42,6 +47,8 @@ HEAD_FAMILIES: dict[str, HeadFamily] = {f.name: f for f in (
     HeadFamily("minimal", gradient_trained=False, ridge_labels=False, network=_linear),
     HeadFamily("ridge", gradient_trained=False, ridge_labels=True, network=_linear),
     HeadFamily("siamese", gradient_trained=True, ridge_labels=False, network=siamese_network),
+    HeadFamily("contrastive", gradient_trained=True, ridge_labels=False,
+               network=contrastive_towers, ranks_in="embedding", kinds=("retrieval",)),
 )}
 
 

@@ -34,6 +34,9 @@ class HeadModule(L.LightningModule):
         super().__init__()
         self.save_hyperparameters()
         self.family = head_family(head["name"])
+        if self.family.kinds and self.kind not in self.family.kinds:
+            raise XperienceError(f"head={self.family.name} has no {self.kind} head", key="head",
+                                 expected=f"a task of kind {' or '.join(self.family.kinds)}")
         self.head_name = self.family.name
         self.automatic_optimization = self.family.gradient_trained
         self.net = self.build_net(input_dim, output_dim, head)
@@ -372,12 +375,42 @@ class TrajectoryHead(RegressionHead):
 class RetrievalHead(RegressionHead):
     """Projection into a target block; ranked by cosine in the raw target space (the
     prediction mapped back from z-scores, as the study ranks), and also in the z-scored space
-    (``*_zscored`` keys). A non-finite true value counts as its train mean (0 when z-scored)."""
+    (``*_zscored`` keys). A non-finite true value counts as its train mean (0 when z-scored).
+
+    A family that ranks in an ``embedding`` (``contrastive``) trains its network's own loss
+    (``net.info_nce``) and ranks both sides of every pair through ``net.embed`` of their z-scored
+    vectors: the same test gallery, the same ranks, MRR and top-k (``ranking_pair``)."""
 
     kind = "retrieval"
 
+    @property
+    def loss_name(self) -> str:
+        return "symmetric InfoNCE" if self.embedded else super().loss_name
+
+    @property
+    def embedded(self) -> bool:
+        return self.family.ranks_in == "embedding"
+
     def build_metrics(self):
         return build_metric_suite(self.kind, primary=self.hparams.task["primary_metric"])
+
+    def fit_scalers(self, x_train, y_train):
+        super().fit_scalers(x_train, y_train)
+        if self.embedded:
+            self.net.init_from_targets(self.scale_y(y_train.to(self.y_mean.dtype)))
+
+    def loss(self, out, y):
+        if not self.embedded:
+            return super().loss(out, y)
+        return self.net.info_nce(out, torch.nan_to_num(self.scale_y(y), nan=0.0, posinf=0.0,
+                                                       neginf=0.0).to(out.dtype))
+
+    def on_train_epoch_end(self):
+        if self.embedded:  # the learned temperature, in the run's logs
+            self.log("temperature", self.net.temperature, on_epoch=True)
+
+    def run_info(self) -> dict[str, Any]:
+        return {"temperature": self.net.temperature} if self.embedded else {}
 
     def update_metrics(self, metrics, out, pred, y, group=None):
         truth_z = torch.nan_to_num(self.scale_y(y), nan=0.0, posinf=0.0, neginf=0.0)
@@ -387,8 +420,12 @@ class RetrievalHead(RegressionHead):
     def ranking_pair(self, pred: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(queries, gallery)`` the task ranks, in the raw target space (the study's): the
         predictions ``pred`` and the targets ``y`` (masked values at the train mean), in the order
-        of the task's ``query`` (the run's rank histogram uses it too)."""
+        of the task's ``query`` (the run's rank histogram uses it too). A family ranking in an
+        embedding: both z-scored, then ``net.embed`` (B, E)."""
         truth = torch.where(torch.isfinite(y), y, self.y_mean.to(y.dtype))
+        if self.embedded:  # both sides through the same target tower
+            pred, truth = (self.net.embed(self.scale_y(v).to(self.y_mean.dtype))
+                           for v in (pred, truth))
         return (truth, pred) if self.hparams.task.get("query") == "target" else (pred, truth)
 
 

@@ -21,6 +21,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from ..errors import XperienceError
+from ..heads.contrastive import QUERY_TOWERS
 from ..heads.label_text import ENCODERS
 from ..heads.registry import LABEL_SPACES
 from ..sample.options import PRESETS
@@ -98,6 +99,7 @@ class HeadSchema:
     gate_init: Optional[float] = above(0)
     order_gate_l1: Optional[float] = at_least(0, "a number")
     align_gate_l1: Optional[float] = at_least(0, "a number")
+    query_tower: Optional[str] = one_of(QUERY_TOWERS)
 
 
 @dataclass

@@ -241,6 +241,7 @@ def run_training(cfg: DictConfig) -> dict:
     fit_seconds = time.perf_counter() - t_fit
     gather_test_records(module, dm.eval_positions("test"), trainer.world_size)  # DDP: all ranks'
 
+    data.info.update(module.run_info())  # again after the fit: what it learned (a temperature)
     summary = score_summary(task, data, module, data.test_idx)
     summary.update({"head": cfg.head.name, "features": features_of(cfg), "seed": int(cfg.seed),
                     "episode_id": ws.episode_id, "data_source": cfg.data.source,
