@@ -5,6 +5,8 @@
 | `mlp`     | the reference MLP     | AdamW on weighted CE / BCE, mini-batches     | AdamW on MSE            |
 | `minimal` | one linear layer      | full-batch logistic regression (GD)          | closed-form ridge       |
 | `ridge`   | one linear layer      | closed-form one-vs-rest ridge on {-1, +1}    | closed-form ridge       |
+| `residual`| the reference MLP     | (trajectories only)                          | constant velocity + MLP residual, AdamW on MPJPE |
+| `balanced`| one linear layer      | class-balanced closed-form ridge on {-1, +1} | closed-form ridge       |
 
 ``ridge`` is the head of the study's audio ablation (``audio_ablation_and_raw_upgrade.py``):
 every task by closed-form ridge on z-scored inputs.
@@ -39,6 +41,8 @@ HEAD_FAMILIES: dict[str, HeadFamily] = {f.name: f for f in (
     HeadFamily("mlp", gradient_trained=True, ridge_labels=False, network=_mlp),
     HeadFamily("minimal", gradient_trained=False, ridge_labels=False, network=_linear),
     HeadFamily("ridge", gradient_trained=False, ridge_labels=True, network=_linear),
+    HeadFamily("residual", gradient_trained=True, ridge_labels=False, network=_mlp),  # residual.py
+    HeadFamily("balanced", gradient_trained=False, ridge_labels=True, network=_linear),  # balanced.py
 )}
 
 

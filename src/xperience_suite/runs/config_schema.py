@@ -92,6 +92,7 @@ class HeadSchema:
     embedding_loss: Optional[str] = one_of(("cosine", "ce"))
     embedding_base: Optional[str] = one_of(("ridge", "none"))
     unseen_margin: Optional[Any] = auto_or(lambda v: v >= 0, "a number >= 0")
+    balance: Optional[float] = rule(lambda v: 0 <= v <= 1, "a number in [0, 1]")  # head=balanced
 
 
 @dataclass

@@ -13,7 +13,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from ..errors import XperienceError
 from ..heads.datamodule import TaskDataModule
-from ..heads.module import HeadModule, head_module_class
+from ..heads.catalog import head_module_class
+from ..heads.module import HeadModule
+from ..heads.side_inputs import attach_side_inputs
 from ..reports.bootstrap import primary_interval
 from ..reports.figures import FigureInputs
 from ..reports.run_outputs import clear_previous_run, record_run_outputs, write_json_atomic, \
@@ -122,6 +124,7 @@ def run_evaluation(cfg: DictConfig) -> dict:
     data.info.update(module.run_info())
     if data.kind in ("classification", "binary") and len(data.class_names) != hp["output_dim"]:
         module.metrics = module.build_metrics_for(len(data.class_names))
+    attach_side_inputs(data, module)
     dm = TaskDataModule(data, batch_size=len(data.test_idx), full_batch=True)
     trainer = hydra.utils.instantiate(cfg.trainer, logger=False, callbacks=[])
     trainer.test(module, datamodule=dm, verbose=False)

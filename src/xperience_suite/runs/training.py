@@ -16,7 +16,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from ..heads.datamodule import TaskDataModule
 from ..heads.streaming import gather_test_records
-from ..heads.module import HeadModule, head_module_class
+from ..heads.catalog import head_module_class
+from ..heads.module import HeadModule
+from ..heads.side_inputs import attach_side_inputs
 from ..metrics.suites import LOWER_IS_BETTER
 from ..reports.bootstrap import primary_interval
 from ..reports.figures import FigureInputs
@@ -148,6 +150,7 @@ def build_module(task: Task, data: TaskData, cfg: DictConfig) -> HeadModule:
                              key="task.primary_metric",
                              expected=f"one of {list(module.metrics.names)} or null")
     data.info.update(module.run_info())  # recorded in metrics.json
+    attach_side_inputs(data, module)  # a head's per-sample task arrays (head=residual)
     return module
 
 
