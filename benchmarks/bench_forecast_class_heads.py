@@ -14,7 +14,7 @@ definitions, ``xperience_suite.metrics``).
 
 ``--data sample``: the embedded sample episode (``data=sample``), its 70/30 chronological split.
 ``--data real``: the real log-mel windows (``data=windows data.root=../shared/real/
-sample_logmel_train``), whose own 70/30 split is train / held-out part here (the study's test part
+sample_logmel_train features=raw_logmel_only``: the block they carry), whose own 70/30 split is train / held-out part here (the study's test part
 is held back); only the tasks those windows carry (current action and sub-task, objects).
 
 Runs through the framework's own pieces (``build_task_data``, ``build_module``,
@@ -37,7 +37,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
-REAL_ROOT = REPO.parent.parent / "shared" / "real" / "sample_logmel_train"
+#: the real log-mel windows beside the checkout (``../shared/real/...``; a git worktree one
+#: folder deeper); ``--real-root`` names another place
+REAL_ROOT = next((p for p in (REPO.parent / "shared", REPO.parent.parent / "shared")
+                  if p.is_dir()), REPO.parent / "shared") / "real" / "sample_logmel_train"
 
 BASELINES = {"minimal": ["head=minimal"], "mlp": ["head=mlp"], "ridge": ["head=ridge"]}
 
@@ -53,8 +56,10 @@ LABELS = {
        for b in (0.5, 1.0) for l2 in (1000, 10000, 100000)},
     "minimal label-embedding": ["head=minimal", "head.label_space=embedding"],
     "mlp label-embedding": ["head=mlp", "head.label_space=embedding"],
+    **{f"temporal context={c}": ["head=temporal", f"head.context={c}"] for c in (1, 3, 6)},
 }
-MULTILABEL = {k: v for k, v in LABELS.items() if "embedding" not in k}  # closed labels only
+MULTILABEL = {k: v for k, v in LABELS.items()  # closed labels, one window: the balanced head
+              if "embedding" not in k and "temporal" not in k}
 CANDIDATES: dict[str, dict[str, list[str]]] = {
     "hand_trajectory_forecast": FORECAST,
     **{t: LABELS for t in ("timeline_action", "timeline_subtask", "next_action",
@@ -96,6 +101,8 @@ def inner_split(data, fraction: float = 0.2) -> None:
     if data.frame_span is not None:
         inner_train, _ = purge_overlapping(data.frame_span, inner_train, val, 0)
     data.train_idx, data.test_idx = inner_train, val
+    for key in [k for k in data.extra if k.startswith("test_")]:  # the outer test's scoring
+        del data.extra[key]  # inputs (boundaries, spans): the extra metrics recompute or skip
 
 
 def fit_score(cfg, protocol: str, train: bool = True) -> dict:
@@ -182,12 +189,23 @@ def run_task(task: str, args, common: list[str], out: Path) -> dict:
                               for label, by in runs.items()}}
 
 
+def overall_choice(rec: dict) -> str:
+    """The head (new or baseline) with the best mean validation score: what ``keep what
+    wins`` ships for the task."""
+    sign = 1.0 if rec["higher_is_better"] else -1.0
+    scored = [k for k in rec["runs"] if k in rec["candidates"] or k in BASELINES]
+    return max(scored, key=lambda k: sign * mean_sd(rec["runs"][k]["val"])[0])
+
+
 def print_table(rec: dict) -> None:
     arrow = "higher is better" if rec["higher_is_better"] else "lower is better"
-    print(f"\n### {rec['task']}: {rec['metric']} ({arrow}); chosen on validation: {rec['chosen']}")
-    print(f"| head | validation | test |\n| --- | ---: | ---: |")
+    overall = overall_choice(rec)
+    print(f"\n### {rec['task']}: {rec['metric']} ({arrow})\nbest new head on validation: "
+          f"{rec['chosen']}; best of all heads on validation: {overall}")
+    print("| head | validation | test |\n| --- | ---: | ---: |")
     for label, by in rec["runs"].items():
         mark = " (chosen)" if label == rec["chosen"] else ""
+        mark += " (best on validation)" if label == overall else ""
         test = fmt(by["test"]) if "test" in by else "-"
         print(f"| {label}{mark} | {fmt(by['val'])} | {test} |")
 
@@ -199,9 +217,15 @@ def main() -> None:
     parser.add_argument("--data", choices=("sample", "real"), default="sample")
     parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     parser.add_argument("--out", type=Path, default=Path("/tmp/xs_bench_fc"))
+    parser.add_argument("--real-root", type=Path, default=REAL_ROOT)
     parser.add_argument("--quick", action="store_true", help="fewer candidates")
     parser.add_argument("override", nargs="*", help="extra Hydra overrides for every run")
+    parser.add_argument("--tables", type=Path, help="only print the tables of a written JSON")
     args = parser.parse_args()
+    if args.tables:
+        for rec in json.loads(args.tables.read_text())["records"]:
+            print_table(rec)
+        return
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
 
@@ -213,7 +237,7 @@ def main() -> None:
     common = [f"trainer.accelerator={args.device}", "trainer.enable_progress_bar=false",
               "logger=none", "progress=none", *args.override]
     if args.data == "real":
-        common += ["data=windows", f"data.root={REAL_ROOT}"]
+        common += ["data=windows", f"data.root={args.real_root}", "features=raw_logmel_only"]
     tasks = [TASK_ALIASES.get(t, t) for t in args.tasks]
     if args.data == "real":
         tasks = [t for t in tasks if t in REAL_TASKS]
@@ -223,10 +247,10 @@ def main() -> None:
     for task in tasks:
         records.append(run_task(task, args, common, args.out))
         print_table(records[-1])
+        (args.out / "bench_forecast_class_heads.json").write_text(json.dumps(
+            {"data": args.data, "seeds": args.seeds, "records": records}, indent=1))
     print(f"\n{len(tasks)} task(s), seeds {args.seeds}, data {args.data}: "
           f"{time.perf_counter() - t0:.0f}s")
-    (args.out / "bench_forecast_class_heads.json").write_text(json.dumps(
-        {"data": args.data, "seeds": args.seeds, "records": records}, indent=1))
 
 
 if __name__ == "__main__":

@@ -11,14 +11,16 @@ from .balanced import BalancedClassificationHead, BalancedMultilabelHead
 from .families import head_family
 from .module import HeadModule, head_module_class as kind_module_class
 from .residual import ResidualTrajectoryHead
+from .temporal import TemporalClassificationHead
 
 #: family name -> {task kind: module class}
 FAMILY_MODULES: dict[str, dict[str, type[HeadModule]]] = {
     "residual": {"trajectory": ResidualTrajectoryHead},
     "balanced": {"classification": BalancedClassificationHead,
                  "multilabel": BalancedMultilabelHead},
+    "temporal": {"classification": TemporalClassificationHead},
 }
-OWN_KINDS_ONLY = {"residual"}  # families that train no other kind
+OWN_KINDS_ONLY = {"residual", "temporal"}  # families that train no other kind
 
 
 def head_module_class(kind: str, head: dict) -> type[HeadModule]:

@@ -7,6 +7,7 @@
 | `ridge`   | one linear layer      | closed-form one-vs-rest ridge on {-1, +1}    | closed-form ridge       |
 | `residual`| the reference MLP     | (trajectories only)                          | constant velocity + MLP residual, AdamW on MPJPE |
 | `balanced`| one linear layer      | class-balanced closed-form ridge on {-1, +1} | closed-form ridge       |
+| `temporal`| causal 1-D conv over the window and the ones before it | AdamW on weighted CE (classes only) | - |
 
 ``ridge`` is the head of the study's audio ablation (``audio_ablation_and_raw_upgrade.py``):
 every task by closed-form ridge on z-scored inputs.
@@ -43,6 +44,7 @@ HEAD_FAMILIES: dict[str, HeadFamily] = {f.name: f for f in (
     HeadFamily("ridge", gradient_trained=False, ridge_labels=True, network=_linear),
     HeadFamily("residual", gradient_trained=True, ridge_labels=False, network=_mlp),  # residual.py
     HeadFamily("balanced", gradient_trained=False, ridge_labels=True, network=_linear),  # balanced.py
+    HeadFamily("temporal", gradient_trained=True, ridge_labels=False, network=_mlp),  # temporal.py
 )}
 
 

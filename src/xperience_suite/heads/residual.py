@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from .module import TrajectoryHead
+from .side_inputs import extra_array
 
 EPS = 1e-12  # inside the joint error's square root: a finite gradient at zero error
 
@@ -33,7 +34,6 @@ class ResidualTrajectoryHead(TrajectoryHead):
     """Constant-velocity extrapolation of the observed joints plus a learned residual."""
 
     loss_name = "masked mean joint error (MPJPE)"
-    side_inputs = ("observed_joints",)  # TaskData.extra: (n, K, J, 3), the window's last frames
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,6 +50,10 @@ class ResidualTrajectoryHead(TrajectoryHead):
         return net
 
     # -- inputs ------------------------------------------------------------------------------
+    def side_input_arrays(self, data) -> dict:
+        """``TaskData.extra["observed_joints"]`` (n, K, J, 3): the window's last frames."""
+        return {"observed_joints": extra_array(data, "observed_joints", self.head_name)}
+
     def split_inputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``x (B, d + K*J*3)`` -> window features ``(B, d)``, observed joints ``(B, K*J*3)``."""
         d = int(self.hparams.input_dim)

@@ -1,7 +1,8 @@
-"""Per-sample side inputs of a head: task arrays (``TaskData.extra``) appended to the inputs ``x``.
+"""Per-sample side inputs of a head, appended to the inputs ``x`` after the feature columns.
 
-A head module that needs more than the window features of a sample names the ``extra`` keys in
-its ``side_inputs`` (``head=residual``: ``observed_joints``, the window's last joints).
+A head module that needs more than a sample's own window features says which arrays in
+``side_input_arrays(data)`` (``head=residual``: ``observed_joints`` from ``TaskData.extra``, the
+window's last joints; ``head=temporal``: the inputs of the samples before it, ``previous_rows``).
 ``attach_side_inputs`` appends them, flattened, after the feature columns, so every path that
 feeds ``x`` (training, validation, the test, the bootstrap replay, ``evaluate.py``) feeds them
 too; the module splits them off again (its ``input_dim`` stays the feature width, and its input
@@ -16,29 +17,42 @@ from ..errors import XperienceError
 from ..tasks.base import TaskData
 
 
-def side_input_keys(module) -> tuple[str, ...]:
-    """The ``TaskData.extra`` keys ``module`` reads per sample (none for most heads)."""
-    return tuple(getattr(module, "side_inputs", ()))
+def extra_array(data: TaskData, key: str, head: str) -> np.ndarray:
+    """``data.extra[key]`` (one row per sample), or a one-line error naming the head."""
+    if key not in data.extra:
+        raise XperienceError(f"head '{head}' needs '{key}' per sample, which task "
+                             f"'{data.task}' does not give", key="head.name",
+                             expected=f"a task whose samples carry {key}")
+    return np.asarray(data.extra[key])
+
+
+def previous_rows(x: np.ndarray, episode: np.ndarray, steps: int) -> np.ndarray:
+    """``(n, steps, d)``: the inputs of the ``steps`` samples before each sample in its episode
+    (samples are in time order), nearest first; before an episode's first sample its earliest
+    one is repeated."""
+    n = len(x)
+    idx = np.arange(n)[:, None] - np.arange(1, steps + 1)[None, :]  # (n, steps)
+    first = np.zeros(n, dtype=np.int64)
+    if n:
+        starts = np.r_[0, np.flatnonzero(np.diff(episode)) + 1]
+        first = starts[np.searchsorted(starts, np.arange(n), side="right") - 1]
+    return x[np.maximum(idx, first[:, None])]
 
 
 def attach_side_inputs(data: TaskData, module) -> None:
-    """Append ``module``'s side inputs to ``data.x`` (in place; once). Records their widths in
-    ``data.info["side_inputs"]`` (metrics.json)."""
-    keys = side_input_keys(module)
-    if not keys or "side_inputs" in data.info:
+    """Append ``module.side_input_arrays(data)`` to ``data.x`` (in place; once). Records their
+    widths in ``data.info["side_inputs"]`` (metrics.json)."""
+    arrays_of = getattr(module, "side_input_arrays", None)
+    if arrays_of is None or "side_inputs" in data.info:
         return
     name = getattr(module, "head_name", "?")
     if not isinstance(data.x, np.ndarray) or isinstance(data.x, np.memmap):
-        raise XperienceError(f"head '{name}' reads {list(keys)} per sample, which streamed "
+        raise XperienceError(f"head '{name}' reads side inputs per sample, which streamed "
                              f"samples (data=episodes) do not carry", key="head.name",
                              expected="data=sample, data=episode or data=windows")
     parts, widths = [np.asarray(data.x, dtype=np.float32)], {}
-    for key in keys:
-        if key not in data.extra:
-            raise XperienceError(f"head '{name}' needs '{key}' per sample, which task "
-                                 f"'{data.task}' does not give", key="head.name",
-                                 expected=f"a task whose samples carry {key}")
-        part = np.asarray(data.extra[key], dtype=np.float32).reshape(len(data.y), -1)
+    for key, array in arrays_of(data).items():
+        part = np.asarray(array, dtype=np.float32).reshape(len(data.y), -1)
         parts.append(part)
         widths[key] = int(part.shape[1])
     data.x = np.concatenate(parts, axis=1)

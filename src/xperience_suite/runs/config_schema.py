@@ -93,6 +93,8 @@ class HeadSchema:
     embedding_base: Optional[str] = one_of(("ridge", "none"))
     unseen_margin: Optional[Any] = auto_or(lambda v: v >= 0, "a number >= 0")
     balance: Optional[float] = rule(lambda v: 0 <= v <= 1, "a number in [0, 1]")  # head=balanced
+    context: Optional[int] = at_least(1)  # head=temporal: windows before the sample
+    kernel_size: Optional[int] = at_least(1)  # head=temporal
 
 
 @dataclass
