@@ -27,9 +27,12 @@ def head_module_class(kind: str, head: dict) -> type[HeadModule]:
     """The module class of ``head`` (its ``name`` a family of ``HEAD_FAMILIES``) on ``kind``."""
     family = head_family(head["name"]).name
     own = FAMILY_MODULES.get(family, {})
-    if kind in own and (head.get("label_space") or "closed") == "closed":
+    embedding = kind == "classification" and (head.get("label_space") or "closed") != "closed"
+    if kind in own and not embedding:
         return own[kind]
     if family in OWN_KINDS_ONLY:
-        raise XperienceError(f"head '{family}' does not train {kind} tasks", key="head.name",
-                             expected=f"a task of kind {sorted(own)}, or another head")
+        what = "open-vocabulary (head.label_space=embedding)" if embedding else kind
+        raise XperienceError(f"head '{family}' does not train {what} tasks", key="head.name",
+                             expected=f"a task of kind {sorted(own)} (closed labels), or "
+                                      f"another head")
     return kind_module_class(kind, head)
