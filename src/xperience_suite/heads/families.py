@@ -5,9 +5,12 @@
 | `mlp`     | the reference MLP     | AdamW on weighted CE / BCE, mini-batches     | AdamW on MSE            |
 | `minimal` | one linear layer      | full-batch logistic regression (GD)          | closed-form ridge       |
 | `ridge`   | one linear layer      | closed-form one-vs-rest ridge on {-1, +1}    | closed-form ridge       |
-| `residual`| the reference MLP     | (trajectories only)                          | constant velocity + MLP residual, AdamW on MPJPE |
-| `balanced`| one linear layer      | class-balanced closed-form ridge on {-1, +1} | closed-form ridge       |
-| `temporal`| causal 1-D conv over the window and the ones before it | AdamW on weighted CE (classes only) | - |
+| `residual` | the reference MLP     | (trajectory tasks only)                      | constant velocity + MLP residual, AdamW on MPJPE |
+| `balanced` | one linear layer      | class-balanced closed-form ridge on {-1, +1} | closed-form ridge       |
+| `temporal` | causal 1-D conv over the window and the ones before it | AdamW on weighted CE (classes only) | - |
+
+Modules of their own (``residual.py``, ``balanced.py``, ``temporal.py``) are picked by
+``catalog.py``.
 
 ``ridge`` is the head of the study's audio ablation (``audio_ablation_and_raw_upgrade.py``):
 every task by closed-form ridge on z-scored inputs.
