@@ -202,7 +202,7 @@ def print_table(rec: dict) -> None:
     arrow = "higher is better" if rec["higher_is_better"] else "lower is better"
     overall = overall_choice(rec)
     print(f"\n### {rec['task']}: {rec['metric']} ({arrow})\nbest new head on validation: "
-          f"{rec['chosen']}; best of all heads on validation: {overall}")
+          f"{rec['chosen']}; best of all heads on validation: {overall}\n")
     print("| head | validation | test |\n| --- | ---: | ---: |")
     for label, by in rec["runs"].items():
         mark = " (chosen)" if label == rec["chosen"] else ""

@@ -150,7 +150,7 @@ def build_module(task: Task, data: TaskData, cfg: DictConfig) -> HeadModule:
                              key="task.primary_metric",
                              expected=f"one of {list(module.metrics.names)} or null")
     data.info.update(module.run_info())  # recorded in metrics.json
-    attach_side_inputs(data, module)  # a head's per-sample task arrays (head=residual)
+    attach_side_inputs(data, module)  # per-sample side inputs (head=residual, head=temporal)
     return module
 
 
