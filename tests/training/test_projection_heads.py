@@ -11,7 +11,7 @@ import torch
 
 from xperience_suite.errors import XperienceError
 from xperience_suite.heads.families import HEAD_FAMILIES
-from xperience_suite.heads.module import head_module_class
+from xperience_suite.heads.registry import head_module_class
 from xperience_suite.runs.training import build_task_data, run_training
 
 from .conftest import CONF, TINY, compose_train

@@ -7,6 +7,12 @@
 | `ridge`   | one linear layer      | closed-form one-vs-rest ridge on {-1, +1}    | closed-form ridge       |
 | `siamese` | shared window encoder | AdamW on CE; pair tasks only (`siamese.py`)  | -                       |
 | `contrastive` | two tied towers   | (retrieval tasks only)                       | InfoNCE, learned temperature; ranked in the towers' embedding |
+| `residual` | the reference MLP     | (trajectory tasks only)                      | constant velocity + MLP residual, AdamW on MPJPE |
+| `balanced` | one linear layer      | class-balanced closed-form ridge on {-1, +1} | closed-form ridge       |
+| `temporal` | causal 1-D conv over the window and the ones before it | AdamW on weighted CE (classes only) | - |
+
+Modules of their own (``residual.py``, ``balanced.py``, ``temporal.py``) are picked by
+``registry.py`` (``FAMILY_MODULES``).
 
 ``ridge`` is the head of the study's audio ablation (``audio_ablation_and_raw_upgrade.py``):
 every task by closed-form ridge on z-scored inputs. ``contrastive`` (``contrastive.py``) is the
@@ -49,6 +55,9 @@ HEAD_FAMILIES: dict[str, HeadFamily] = {f.name: f for f in (
     HeadFamily("siamese", gradient_trained=True, ridge_labels=False, network=siamese_network),
     HeadFamily("contrastive", gradient_trained=True, ridge_labels=False,
                network=contrastive_towers, ranks_in="embedding", kinds=("retrieval",)),
+    HeadFamily("residual", gradient_trained=True, ridge_labels=False, network=_mlp),  # residual.py
+    HeadFamily("balanced", gradient_trained=False, ridge_labels=True, network=_linear),  # balanced.py
+    HeadFamily("temporal", gradient_trained=True, ridge_labels=False, network=_mlp),  # temporal.py
 )}
 
 

@@ -1,12 +1,18 @@
-"""The head module of a task kind: one LightningModule class per ``Task.kind``, plus the
-open-vocabulary ``LabelEmbeddingHead`` for classification with ``head.label_space=embedding``."""
+"""Which LightningModule trains a run's head: one class per ``Task.kind`` (``HEAD_MODULES``);
+a head family with modules of its own (``FAMILY_MODULES``) uses them for the kinds listed there
+(other kinds get the kind's module, or an error for the families in ``OWN_KINDS_ONLY``); the
+open-vocabulary ``LabelEmbeddingHead`` serves classification with ``head.label_space=embedding``."""
 
 from __future__ import annotations
 
 from ..errors import XperienceError
+from .balanced import BalancedClassificationHead, BalancedMultilabelHead
+from .families import head_family
 from .label_embedding import LabelEmbeddingHead
 from .module import (ClassificationHead, HeadModule, MultilabelHead, PairHead, RegressionHead,
                      RetrievalHead, TrajectoryHead)
+from .residual import ResidualTrajectoryHead
+from .temporal import TemporalClassificationHead
 
 HEAD_MODULES: dict[str, type[HeadModule]] = {
     cls.kind: cls for cls in (ClassificationHead, PairHead, MultilabelHead, RegressionHead,
@@ -17,10 +23,35 @@ LABEL_SPACES: dict[str, type[HeadModule] | None] = {"closed": None,
                                                     "embedding": LabelEmbeddingHead}
 
 
+#: family name -> {task kind: module class}
+FAMILY_MODULES: dict[str, dict[str, type[HeadModule]]] = {
+    "residual": {"trajectory": ResidualTrajectoryHead},
+    "balanced": {"classification": BalancedClassificationHead,
+                 "multilabel": BalancedMultilabelHead},
+    "temporal": {"classification": TemporalClassificationHead},
+}
+OWN_KINDS_ONLY = {"residual", "temporal"}  # families that train no other kind
+
+
 def head_module_class(kind: str, head: dict) -> type[HeadModule]:
-    """The module class for a task kind and head config: ``classification`` with
-    ``head.label_space=embedding`` -> ``LabelEmbeddingHead``; every other kind keeps its closed
-    head."""
+    """The module class of ``head`` (its ``name`` a family of ``HEAD_FAMILIES``, ``mlp`` when
+    absent) on task kind ``kind``."""
+    family = head_family(head.get("name") or "mlp").name
+    own = FAMILY_MODULES.get(family, {})
+    embedding = kind == "classification" and (head.get("label_space") or "closed") != "closed"
+    if kind in own and not embedding:
+        return own[kind]
+    if family in OWN_KINDS_ONLY:
+        what = "open-vocabulary (head.label_space=embedding)" if embedding else kind
+        raise XperienceError(f"head '{family}' does not train {what} tasks", key="head.name",
+                             expected=f"a task of kind {sorted(own)} (closed labels), or "
+                                      f"another head")
+    return kind_module_class(kind, head)
+
+
+def kind_module_class(kind: str, head: dict) -> type[HeadModule]:
+    """The kind's own module class: ``classification`` with ``head.label_space=embedding`` ->
+    ``LabelEmbeddingHead``; every other kind keeps its closed head."""
     space = head.get("label_space") or "closed"
     if space not in LABEL_SPACES:
         raise XperienceError(f"unknown label space '{space}'", key="head.label_space",

@@ -100,6 +100,9 @@ class HeadSchema:
     order_gate_l1: Optional[float] = at_least(0, "a number")
     align_gate_l1: Optional[float] = at_least(0, "a number")
     query_tower: Optional[str] = one_of(QUERY_TOWERS)
+    balance: Optional[float] = rule(lambda v: 0 <= v <= 1, "a number in [0, 1]")  # head=balanced
+    context: Optional[int] = at_least(1)  # head=temporal: windows before the sample
+    kernel_size: Optional[int] = at_least(1)  # head=temporal
 
 
 @dataclass

@@ -18,6 +18,7 @@ from ..heads.datamodule import TaskDataModule
 from ..heads.streaming import gather_test_records
 from ..heads.module import HeadModule
 from ..heads.registry import head_module_class
+from ..heads.side_inputs import attach_side_inputs
 from ..metrics.suites import LOWER_IS_BETTER
 from .bootstrap import primary_interval
 from .figures import FigureInputs
@@ -151,6 +152,7 @@ def build_module(task: Task, data: TaskData, cfg: DictConfig) -> HeadModule:
                              key="task.primary_metric",
                              expected=f"one of {list(module.metrics.names)} or null")
     data.info.update(module.run_info())  # recorded in metrics.json
+    attach_side_inputs(data, module)  # per-sample side inputs (head=residual, head=temporal)
     return module
 
 

@@ -9,6 +9,10 @@ from .base import Task, TaskData, chronological_split, window_span
 from .inputs import select_inputs
 from .registry import register_task
 
+#: Last frames of each window kept as ``extra["observed_joints"]`` (the constant-velocity
+#: extrapolation of ``head=residual`` needs the last position and the last step).
+OBSERVED_FRAMES = 2
+
 
 @register_task
 class HandTrajectoryForecast(Task):
@@ -55,6 +59,9 @@ class HandTrajectoryForecast(Task):
                               "dropped_windows": int(ws.num_windows - len(keep))},
                         warnings=warnings)
         data.extra["window_index"] = keep
+        observed = np.maximum(ws.ends[keep, None] + np.arange(-OBSERVED_FRAMES, 0)[None, :],
+                              ws.starts[keep, None])  # the window's last frames, never before it
+        data.extra["observed_joints"] = hands[observed].astype(np.float32)  # (n, K, 42, 3)
         data.frame_span = self.frame_span(ws, keep, params)
         return data
 
@@ -63,6 +70,7 @@ class HandTrajectoryForecast(Task):
         super().join_episode_extras(data, test_parts)
         if test_parts:
             data.info["units"] = test_parts[0].info["units"]
+
     def frame_span(self, ws, windows, params):
         """The window and the ``horizon`` future frames its target reads."""
         return window_span(ws, windows, after=int(params["horizon"]))
