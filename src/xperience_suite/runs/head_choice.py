@@ -4,8 +4,8 @@ A *candidate* is a head config of the ``head`` group plus settings over it:
 ``{head: ridge, ridge_l2: 100.0}`` is ``head=ridge head.ridge_l2=100.0``. ``conf/head/best.yaml``
 maps every task to the candidate that won the selection (``runs.selection``) under ``tasks:``;
 a run with ``head=best`` resolves its task's entry into that head config before the module is
-built. Keys of ``best.yaml`` other than ``name`` and ``tasks`` (``head.max_epochs=1`` of
-``debug=tiny``) apply over every task's choice.
+built. Keys of ``best.yaml`` other than ``name`` and ``tasks`` apply over every task's choice
+when set (``head.max_epochs=1``, ``debug=tiny``); null leaves the chosen head's own value.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def resolve_head(cfg: DictConfig) -> DictConfig:
     chosen = OmegaConf.to_container(tasks[task], resolve=True)
     node = head_config(chosen)
     shared = {k: v for k, v in OmegaConf.to_container(head, resolve=True).items()
-              if k not in CHOICE_KEYS}
+              if k not in CHOICE_KEYS and v is not None}
     with open_dict(node):
         for key, value in shared.items():
             node[key] = value

@@ -139,10 +139,10 @@ def winners(rows: list[dict]) -> dict[str, dict]:
 def best_yaml(chosen: dict[str, dict], note: str) -> str:
     """A ``conf/head/best.yaml`` mapping each task to its winner (head + settings)."""
     tasks = {t: {"head": w["head"], **w["settings"]} for t, w in chosen.items()}
-    body = OmegaConf.to_yaml(OmegaConf.create({"name": BEST, "tasks": tasks}))
+    body = OmegaConf.to_yaml(OmegaConf.create({"name": BEST, "max_epochs": None, "tasks": tasks}))
     lines = ["# head=best: each task's head and settings, chosen on validation data inside the",
              "# training part (python -m xperience_suite.select_heads; docs/head_selection.md).",
-             f"# {note}"]
+             f"# {note}", "# max_epochs: when set, over every task's chosen head (null: its own)"]
     lines += [f"#   {t}: val {w['metric']} = {w['val_score']:.4f}" for t, w in chosen.items()]
     return "\n".join(lines) + "\n" + body
 
