@@ -4,8 +4,9 @@ A *candidate* is a head config of the ``head`` group plus settings over it:
 ``{head: ridge, ridge_l2: 100.0}`` is ``head=ridge head.ridge_l2=100.0``. ``conf/head/best.yaml``
 maps every task to the candidate that won the selection (``runs.selection``) under ``tasks:``;
 a run with ``head=best`` resolves its task's entry into that head config before the module is
-built. Keys of ``best.yaml`` other than ``name`` and ``tasks`` apply over every task's choice
-when set (``head.max_epochs=1``, ``debug=tiny``); null leaves the chosen head's own value.
+built. Its other keys (``SHARED_KEYS``: ``head.max_epochs=1``, ``debug=tiny``,
+``head.label_space=embedding``) apply over every task's choice when set; null leaves the chosen
+head's own value.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..errors import XperienceError
 
 BEST = "best"
 CHOICE_KEYS = ("name", "tasks")  # best.yaml's own keys; the others apply over every choice
+SHARED_KEYS = ("max_epochs", "label_space")  # best.yaml's slots for overrides over every choice
 
 
 def compose_in_tree(config_name: str | None, overrides: list[str]) -> DictConfig:

@@ -34,7 +34,8 @@ from ..io import atomic_write_json, atomic_write_text
 from ..tasks import Task
 from ..tasks.registry import task_names
 from .config_schema import check_config
-from .head_choice import BEST, candidate_label, compose_in_tree, head_config, split_candidate
+from .head_choice import (BEST, SHARED_KEYS, candidate_label, compose_in_tree, head_config,
+                          split_candidate)
 from .training import build_module, build_task_data, plain, primary_metric_of
 from .validation_split import selection_data
 
@@ -139,10 +140,12 @@ def winners(rows: list[dict]) -> dict[str, dict]:
 def best_yaml(chosen: dict[str, dict], note: str) -> str:
     """A ``conf/head/best.yaml`` mapping each task to its winner (head + settings)."""
     tasks = {t: {"head": w["head"], **w["settings"]} for t, w in chosen.items()}
-    body = OmegaConf.to_yaml(OmegaConf.create({"name": BEST, "max_epochs": None, "tasks": tasks}))
+    shared = {k: None for k in SHARED_KEYS}
+    body = OmegaConf.to_yaml(OmegaConf.create({"name": BEST, **shared, "tasks": tasks}))
     lines = ["# head=best: each task's head and settings, chosen on validation data inside the",
              "# training part (python -m xperience_suite.select_heads; docs/head_selection.md).",
-             f"# {note}", "# max_epochs: when set, over every task's chosen head (null: its own)"]
+             f"# {note}",
+             f"# {', '.join(SHARED_KEYS)}: when set, over every task's chosen head (null: its own)"]
     lines += [f"#   {t}: val {w['metric']} = {w['val_score']:.4f}" for t, w in chosen.items()]
     return "\n".join(lines) + "\n" + body
 
