@@ -18,7 +18,9 @@ from .runs.selection import run_selection
 
 @hydra.main(config_path=config_dir(), config_name="select", version_base="1.3")
 def main(cfg: DictConfig):
-    guarded(run_selection, cfg)
+    """Returns the objective a sweep over head settings maximises (``runs.selection.objective``)."""
+    result = guarded(run_selection, cfg)
+    return None if result is None else result["objective"]
 
 
 if __name__ == "__main__":

@@ -39,6 +39,16 @@ def _compose_head(name: str) -> DictConfig:
     return compose_in_tree(None, [f"+head={name}"]).head
 
 
+def as_candidate(head: DictConfig | dict) -> dict:
+    """A full head config (``cfg.head``) as a candidate: its name and the settings that differ
+    from its ``conf/head`` option (``{head: mlp, lr: 0.003}`` after ``head.lr=0.003``)."""
+    spec = OmegaConf.to_container(head, resolve=True) if isinstance(head, DictConfig) \
+        else dict(head)
+    name = str(spec.pop("name"))
+    default = OmegaConf.to_container(_compose_head(name), resolve=True)
+    return {"head": name, **{k: v for k, v in spec.items() if default.get(k, object()) != v}}
+
+
 def split_candidate(candidate) -> tuple[str, dict]:
     """``{head: ridge, ridge_l2: 100.0}`` -> ``("ridge", {"ridge_l2": 100.0})``."""
     spec = OmegaConf.to_container(candidate, resolve=True) if isinstance(candidate, DictConfig) \
@@ -53,7 +63,8 @@ def split_candidate(candidate) -> tuple[str, dict]:
 def candidate_label(candidate) -> str:
     """``ridge(ridge_l2=100.0)``; a bare head's name alone."""
     name, settings = split_candidate(candidate)
-    inner = ",".join(f"{k}={v}" for k, v in settings.items())
+    inner = ",".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in settings.items())
     return f"{name}({inner})" if inner else name
 
 

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import csv
 import io as text_io
+import json
 import logging
 import math
 import time
 from pathlib import Path
+from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
 import lightning as L
 import numpy as np
 from omegaconf import DictConfig, OmegaConf, open_dict
@@ -34,13 +37,14 @@ from ..io import atomic_write_json, atomic_write_text
 from ..tasks import Task
 from ..tasks.registry import task_names
 from .config_schema import check_config
-from .head_choice import (BEST, SHARED_KEYS, candidate_label, compose_in_tree, head_config,
+from .head_choice import (BEST, SHARED_KEYS, as_candidate, candidate_label, compose_in_tree, head_config,
                           split_candidate)
 from .training import build_module, build_task_data, plain, primary_metric_of
 from .validation_split import selection_data
 
 log = logging.getLogger("xperience_suite")
 
+OWN_KEYS = ("select", "hparams_search")  # select.yaml's own keys, absent from the train config
 TRIAL_COLUMNS = ("task", "candidate", "head", "settings", "seed", "metric", "higher_is_better",
                  "val_score", "num_inner_train", "num_inner_val", "fit_seconds", "status", "error")
 
@@ -133,7 +137,8 @@ def winners(rows: list[dict]) -> dict[str, dict]:
         if math.isfinite(score):
             row = next(r for r in mine if r["candidate"] == best)
             out[task] = {"candidate": best, "head": row["head"], "settings": row["settings"],
-                         "val_score": score, "metric": row["metric"]}
+                         "val_score": score, "metric": row["metric"],
+                         "higher_is_better": bool(row["higher_is_better"])}
     return out
 
 
@@ -186,7 +191,8 @@ def user_overrides(cfg: DictConfig, given: list[str] | None) -> list[str]:
     """The command line's overrides for the train config (``select.*`` ones are the app's own)."""
     if given is None:
         given = list(HydraConfig.get().overrides.task)
-    return [o for o in given if not o.lstrip("+~").startswith(("select.", "select="))]
+    own = tuple(f"{k}{sep}" for k in OWN_KEYS for sep in (".", "="))
+    return [o for o in given if not o.lstrip("+~").startswith(own)]
 
 
 def run_selection(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
@@ -198,7 +204,8 @@ def run_selection(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
     out_dir = Path(cfg.paths.output_dir)
     base = user_overrides(cfg, overrides)
     tasks = list(sel_cfg.get("tasks") or task_names())
-    candidates = list(sel_cfg.candidates)
+    candidates = list(sel_cfg.candidates) if sel_cfg.get("candidates") else \
+        [as_candidate(cfg.head)]  # the composed head alone (a sweep over its settings)
     seeds = [int(s) for s in (sel_cfg.get("seeds") or [int(cfg.seed)])]
     for cand in candidates:  # a bad candidate fails before any fit
         head_config(cand)
@@ -225,4 +232,28 @@ def run_selection(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
                                                    "trials": rows})
     for task, w in chosen.items():
         log.info("%s -> %s (val %s %.4f)", task, w["candidate"], w["metric"], w["val_score"])
-    return {"chosen": chosen, "skipped": skipped, "trials": rows}
+    return {"chosen": chosen, "skipped": skipped, "trials": rows, "objective": objective(chosen)}
+
+
+def objective(chosen: dict[str, dict]) -> float:
+    """What a sweep over head settings maximises (``select_heads`` returns it): the mean over
+    tasks of the winners' validation scores, negated where lower is better (NaN without any)."""
+    signed = [w["val_score"] * (1 if w["higher_is_better"] else -1) for w in chosen.values()]
+    return float(np.mean(signed)) if signed else math.nan
+
+
+class SelectionSweepReport(Callback):
+    """Hydra callback of ``conf/select.yaml``: when a sweep over head settings ends (``-m``,
+    the Optuna sweeper of ``hparams_search/``), every job's trials in one ``trials.csv`` and
+    one ``SELECTION.md`` in the sweep folder (each job's settings are one candidate)."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep = Path(str(config.hydra.sweep.dir))
+        rows = []
+        for path in sorted(sweep.glob("*/selection.json")):
+            for row in json.loads(path.read_text())["trials"]:
+                rows.append({**row, "candidate": f"{path.parent.name}: {row['candidate']}"})
+        if rows:
+            atomic_write_text(sweep / "trials.csv", trials_csv(rows))
+            atomic_write_text(sweep / "SELECTION.md", selection_markdown(rows, {}))
+            log.info("sweep trial table: %s", sweep / "SELECTION.md")
