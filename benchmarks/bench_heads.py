@@ -161,7 +161,8 @@ def main() -> None:
                 print(f"[{source}] {task}: n/a ({runs[task]['best'][0]['error'][:100]})",
                       flush=True)
                 continue
-            vals = {h: [round(r.get("primary_value") or math.nan, 4) for r in rs]
+            vals = {h: [math.nan if r.get("primary_value") is None else round(r["primary_value"], 4)
+                        for r in rs]
                     for h, rs in runs[task].items()}
             print(f"[{source}] {task}: {vals}", flush=True)
         rows = {t: task_row(r) for t, r in runs.items()}
