@@ -12,7 +12,7 @@ from omegaconf import OmegaConf, open_dict
 
 from xperience_suite.errors import XperienceError
 from xperience_suite.runs import selection
-from xperience_suite.runs.head_choice import resolve_head
+from xperience_suite.runs.head_choice import as_candidate, resolve_head
 from xperience_suite.runs.training import build_task_data, plain, run_training
 from xperience_suite.runs.validation_split import selection_data
 from xperience_suite.tasks import task_names
@@ -154,3 +154,13 @@ def test_head_best_without_an_entry_for_the_task_is_one_clear_error(tmp_path):
         del cfg.head.tasks["temporal_order"]
     with pytest.raises(XperienceError, match="head=best has no entry"):
         resolve_head(cfg)
+
+
+def test_a_swept_head_is_one_candidate_with_the_settings_it_changes(tmp_path):
+    # select.candidates=null (a sweep over head settings): the composed head is the candidate
+    cfg = compose_train(tmp_path, ["head=ridge", "head.ridge_l2=3.0"])
+    assert as_candidate(cfg.head) == {"head": "ridge", "ridge_l2": 3.0}
+    assert as_candidate(compose_train(tmp_path, ["head=mlp"]).head) == {"head": "mlp"}
+    assert selection.objective({"a": {"val_score": 0.5, "higher_is_better": True},
+                                "b": {"val_score": 0.1, "higher_is_better": False}}) == \
+        pytest.approx(0.2)
