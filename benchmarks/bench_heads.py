@@ -151,7 +151,7 @@ def main() -> None:
     seeds = list(range(args.seeds))
     sources = {"sample": [f"data.preset={args.preset}"],
                "windows": ["data=windows", f"data.root={args.windows}", "features=raw_logmel_only"]}
-    report, results = [f"# Shipped heads vs the reference heads\n"], {}
+    report, results = ["# Shipped heads vs the reference heads\n"], {}
     for source in args.data:
         runs: dict[str, dict[str, list[dict]]] = {}
         for task in tasks:

@@ -37,8 +37,8 @@ from ..io import atomic_write_json, atomic_write_text
 from ..tasks import Task
 from ..tasks.registry import task_names
 from .config_schema import check_config
-from .head_choice import (BEST, SHARED_KEYS, as_candidate, candidate_label, compose_in_tree, head_config,
-                          split_candidate)
+from .head_choice import (BEST, SHARED_KEYS, as_candidate, candidate_label, compose_in_tree,
+                          head_config, split_candidate)
 from .training import build_module, build_task_data, plain, primary_metric_of
 from .validation_split import selection_data
 
