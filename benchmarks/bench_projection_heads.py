@@ -130,7 +130,7 @@ def seed_mean_replicates(out: Path, task: str, head: str, seeds: list[int]):
     every run draws the same resamples of the same test windows), averaged over its seeds."""
     import numpy as np
 
-    from xperience_suite.reports.bootstrap import read_replicates
+    from xperience_suite.runs.bootstrap import read_replicates
 
     found = [read_replicates(out / "test" / f"{task}_{head}_s{s}") for s in seeds]
     found = [f["replicates"] for f in found if f is not None]

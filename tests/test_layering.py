@@ -28,7 +28,7 @@ LAYERS = [
     {"heads"},
     {"runs"},
     {"report"},
-    {"extract", "export"},  # command-line modules
+    {"extract", "export", "select_heads"},  # command-line modules
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 

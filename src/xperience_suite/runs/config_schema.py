@@ -131,6 +131,7 @@ class SplitSchema:
         "train/val/test fractions in [0, 1], train and test > 0, summing to 1")
     seed: Optional[int] = None
     purge: Optional[Any] = auto_or(lambda v: isinstance(v, int) and v >= 0, "an integer >= 0")
+    val_fraction: Optional[float] = rule(lambda v: 0 < v < 1, "a fraction in (0, 1)")
 
 
 @dataclass

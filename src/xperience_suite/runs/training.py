@@ -38,6 +38,7 @@ from ..data.sources import load_episodes, load_window_set
 from .degenerate import assess
 from ..windows.window_set import WindowSet
 from .config_schema import check_config
+from .head_choice import head_record, resolve_head
 from .epoch_progress import EpochLines, progress_mode
 
 log = logging.getLogger("xperience_suite")
@@ -220,6 +221,7 @@ def score_summary(task: Task, data: TaskData, module: HeadModule, idx: np.ndarra
 
 def run_training(cfg: DictConfig) -> dict:
     """Fit and test one head on one task; write the run folder; return the metrics summary."""
+    cfg = resolve_head(cfg)  # head=best: the task's chosen head config
     check_config(cfg, "train")  # before any work
     t0, started_ns = time.perf_counter(), time.time_ns()
     out_dir = Path(cfg.paths.output_dir)
@@ -245,7 +247,7 @@ def run_training(cfg: DictConfig) -> dict:
 
     data.info.update(module.run_info())  # again after the fit: what it learned (a temperature)
     summary = score_summary(task, data, module, data.test_idx)
-    summary.update({"head": cfg.head.name, "features": features_of(cfg), "seed": int(cfg.seed),
+    summary.update({**head_record(cfg.head), "features": features_of(cfg), "seed": int(cfg.seed),
                     "episode_id": ws.episode_id, "data_source": cfg.data.source,
                     "error": None, "fit_seconds": fit_seconds})
     mark_status(summary, task, data, ws)

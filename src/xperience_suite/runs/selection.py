@@ -1,0 +1,259 @@
+"""Choosing each task's head on validation data: ``python -m xperience_suite.select_heads``.
+
+For every task of ``select.tasks`` the task is built once (as ``train.py`` builds it, train/test
+split and purge included), cut down to its selection data (``validation_split``: training-part
+samples only, the last ``split.val_fraction`` of them validating), and every candidate of
+``select.candidates`` is fit on the inner training part and scored on the inner validation part
+by the task's primary metric, once per seed of ``select.seeds``. The winner has the best mean
+score in the metric's direction (``mpjpe``: lowest); ties go to the earlier candidate (list the
+cheap ones first). The test split is never scored, and its samples never reach a head.
+
+Writes into the run folder ``trials.csv`` (one row per task, candidate and seed), ``SELECTION.md``
+(per task: candidates by mean validation score, the winner marked) and ``best.yaml``, a
+``conf/head/best.yaml`` with the winners (``select.write_best`` writes it there too).
+"""
+
+from __future__ import annotations
+
+import csv
+import io as text_io
+import json
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+import lightning as L
+import numpy as np
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from ..errors import XperienceError
+from ..heads.datamodule import TaskDataModule
+from ..io import atomic_write_json, atomic_write_text
+from ..tasks import Task
+from ..tasks.registry import task_names
+from .config_schema import check_config
+from .head_choice import (BEST, SHARED_KEYS, as_candidate, candidate_label, compose_in_tree,
+                          head_config, split_candidate)
+from .training import build_module, build_task_data, plain, primary_metric_of
+from .validation_split import selection_data
+
+log = logging.getLogger("xperience_suite")
+
+OWN_KEYS = ("select", "hparams_search")  # select.yaml's own keys, absent from the train config
+TRIAL_COLUMNS = ("task", "candidate", "head", "settings", "seed", "metric", "higher_is_better",
+                 "val_score", "num_inner_train", "num_inner_val", "fit_seconds", "status", "error")
+
+
+def fit_and_score(task: Task, sel, cfg: DictConfig, seed: int) -> tuple[dict, float]:
+    """Fit ``cfg``'s head on the selection data's training part and score its validation part
+    (the selection data's ``test_idx``). Returns ``(metrics, fit seconds)``."""
+    L.seed_everything(seed, workers=True, verbose=False)
+    module = build_module(task, sel, cfg)
+    dm = TaskDataModule(sel, batch_size=cfg.head.get("batch_size") or len(sel.train_idx),
+                        full_batch=not module.family.gradient_trained, seed=seed)
+    module.fit_scalers(dm.train_x(), dm.train_y())
+    trainer: L.Trainer = hydra.utils.instantiate(
+        cfg.trainer, logger=False, callbacks=[], enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0)
+    t0 = time.perf_counter()
+    trainer.fit(module, datamodule=dm)
+    trainer.test(module, datamodule=dm, verbose=False)
+    return {k: float(v) for k, v in module.metrics.compute().items()}, time.perf_counter() - t0
+
+
+def candidate_cfg(cfg_task: DictConfig, candidate) -> DictConfig:
+    """``cfg_task`` with its head replaced by the candidate's full head config."""
+    out = cfg_task.copy()
+    with open_dict(out):
+        out.head = head_config(candidate)
+    check_config(out, "train")
+    return out
+
+
+def select_task(cfg_task: DictConfig, candidates, seeds) -> list[dict]:
+    """The trial rows of one task (every candidate x seed), from its selection data."""
+    _, task, data = build_task_data(cfg_task)
+    sel = selection_data(data, plain(cfg_task.split) if cfg_task.get("split") else {})
+    del data  # nothing past this point holds the test samples
+    metric, higher = primary_metric_of(task, cfg_task)
+    rows = []
+    for candidate in candidates:
+        name, settings = split_candidate(candidate)
+        base = {"task": task.name, "candidate": candidate_label(candidate), "head": name,
+                "settings": settings, "metric": metric, "higher_is_better": higher,
+                "num_inner_train": sel.info["num_inner_train"],
+                "num_inner_val": sel.info["num_inner_val"]}
+        try:
+            cfg_c = candidate_cfg(cfg_task, candidate)
+        except XperienceError as err:  # a head that does not apply here is not a winner
+            rows += [{**base, "seed": s, "val_score": math.nan, "fit_seconds": 0.0,
+                      "status": "failed", "error": str(err)} for s in seeds]
+            continue
+        for seed in seeds:
+            try:
+                scores, seconds = fit_and_score(task, sel, cfg_c, int(seed))
+                rows.append({**base, "seed": int(seed), "val_score": scores.get(metric, math.nan),
+                             "fit_seconds": seconds, "status": "ok", "error": ""})
+            except XperienceError as err:
+                rows.append({**base, "seed": int(seed), "val_score": math.nan,
+                             "fit_seconds": 0.0, "status": "failed", "error": str(err)})
+        log.info("%s: %s val %s = %.4f", task.name, base["candidate"], metric,
+                 mean_score([r for r in rows if r["candidate"] == base["candidate"]]))
+    return rows
+
+
+def mean_score(rows: list[dict]) -> float:
+    """Mean validation score of a candidate's rows (NaN when any seed failed or none is finite)."""
+    values = [r["val_score"] for r in rows]
+    if not values or any(r["status"] != "ok" for r in rows) or not np.all(np.isfinite(values)):
+        return math.nan
+    return float(np.mean(values))
+
+
+def ranking(rows: list[dict]) -> list[tuple[str, float]]:
+    """``(candidate, mean score)`` of one task's rows, best first in the metric's direction;
+    ties keep the candidates' order, non-finite scores come last."""
+    order = list(dict.fromkeys(r["candidate"] for r in rows))
+    higher = bool(rows[0]["higher_is_better"]) if rows else True
+    means = {c: mean_score([r for r in rows if r["candidate"] == c]) for c in order}
+
+    def key(c):
+        m = means[c]
+        return (not math.isfinite(m), -m if higher and math.isfinite(m) else m, order.index(c))
+    return [(c, means[c]) for c in sorted(order, key=key)]
+
+
+def winners(rows: list[dict]) -> dict[str, dict]:
+    """``{task: {candidate, head, settings, val_score}}`` of every task with a finite winner."""
+    out = {}
+    for task in dict.fromkeys(r["task"] for r in rows):
+        mine = [r for r in rows if r["task"] == task]
+        best, score = ranking(mine)[0]
+        if math.isfinite(score):
+            row = next(r for r in mine if r["candidate"] == best)
+            out[task] = {"candidate": best, "head": row["head"], "settings": row["settings"],
+                         "val_score": score, "metric": row["metric"],
+                         "higher_is_better": bool(row["higher_is_better"])}
+    return out
+
+
+def best_yaml(chosen: dict[str, dict], note: str) -> str:
+    """A ``conf/head/best.yaml`` mapping each task to its winner (head + settings)."""
+    tasks = {t: {"head": w["head"], **w["settings"]} for t, w in chosen.items()}
+    shared = {k: None for k in SHARED_KEYS}
+    body = OmegaConf.to_yaml(OmegaConf.create({"name": BEST, **shared, "tasks": tasks}))
+    lines = ["# head=best: each task's head and settings, chosen on validation data inside the",
+             "# training part (python -m xperience_suite.select_heads; docs/head_selection.md).",
+             f"# {note}",
+             f"# {', '.join(SHARED_KEYS)}: when set, over every task's chosen head (null: its own)"]
+    lines += [f"#   {t}: val {w['metric']} = {w['val_score']:.4f}" for t, w in chosen.items()]
+    return "\n".join(lines) + "\n" + body
+
+
+def trials_csv(rows: list[dict]) -> str:
+    buf = text_io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=TRIAL_COLUMNS)
+    w.writeheader()
+    for r in rows:
+        w.writerow({**{k: r.get(k, "") for k in TRIAL_COLUMNS},
+                    "settings": " ".join(f"{k}={v}" for k, v in r["settings"].items())})
+    return buf.getvalue()
+
+
+def selection_markdown(rows: list[dict], skipped: dict[str, str]) -> str:
+    """Per task: candidates by mean validation score (best first), the winner in bold."""
+    lines = ["# Head selection on validation data", ""]
+    for task in dict.fromkeys(r["task"] for r in rows):
+        mine = [r for r in rows if r["task"] == task]
+        first = mine[0]
+        arrow = "higher is better" if first["higher_is_better"] else "lower is better"
+        seeds = sorted({r["seed"] for r in mine})
+        lines += [f"## {task}", "",
+                  f"val {first['metric']} ({arrow}), mean over seeds {seeds}; inner train "
+                  f"{first['num_inner_train']} samples, inner val {first['num_inner_val']}.", "",
+                  "| candidate | val score | fit s |", "| --- | --- | --- |"]
+        for rank, (cand, score) in enumerate(ranking(mine)):
+            secs = sum(r["fit_seconds"] for r in mine if r["candidate"] == cand)
+            name = f"**{cand}**" if rank == 0 and math.isfinite(score) else cand
+            lines.append(f"| {name} | {score:.4f} | {secs:.1f} |")
+        lines.append("")
+    if skipped:
+        lines += ["## Tasks left out", ""] + [f"- {t}: {why}" for t, why in skipped.items()] + [""]
+    return "\n".join(lines)
+
+
+def user_overrides(cfg: DictConfig, given: list[str] | None) -> list[str]:
+    """The command line's overrides for the train config (``select.*`` ones are the app's own)."""
+    if given is None:
+        given = list(HydraConfig.get().overrides.task)
+    own = tuple(f"{k}{sep}" for k in OWN_KEYS for sep in (".", "="))
+    return [o for o in given if not o.lstrip("+~").startswith(own)]
+
+
+def run_selection(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
+    """Select a head per task (module doc); write the trial table, the report and best.yaml.
+
+    ``overrides``: the train config's overrides (data, split, features...); ``None`` reads them
+    from the running Hydra app's command line."""
+    sel_cfg = cfg.select
+    out_dir = Path(cfg.paths.output_dir)
+    base = user_overrides(cfg, overrides)
+    tasks = list(sel_cfg.get("tasks") or task_names())
+    candidates = list(sel_cfg.candidates) if sel_cfg.get("candidates") else \
+        [as_candidate(cfg.head)]  # the composed head alone (a sweep over its settings)
+    seeds = [int(s) for s in (sel_cfg.get("seeds") or [int(cfg.seed)])]
+    for cand in candidates:  # a bad candidate fails before any fit
+        head_config(cand)
+    rows, skipped = [], {}
+    for name in tasks:
+        cfg_task = compose_in_tree("train", [*base, f"task={name}"])
+        with open_dict(cfg_task):
+            cfg_task.paths.output_dir = str(out_dir)
+        try:
+            rows += select_task(cfg_task, candidates, seeds)
+        except XperienceError as err:  # the task cannot be built on this data
+            skipped[name] = str(err)
+            log.warning("%s left out: %s", name, err)
+    chosen = winners(rows)
+    note = f"candidates {len(candidates)}, seeds {seeds}, overrides {base or 'none'}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_dir / "trials.csv", trials_csv(rows))
+    atomic_write_text(out_dir / "SELECTION.md", selection_markdown(rows, skipped))
+    text = best_yaml(chosen, note)
+    atomic_write_text(out_dir / "best.yaml", text)
+    if sel_cfg.get("write_best"):
+        atomic_write_text(Path(str(sel_cfg.write_best)), text)
+    atomic_write_json(out_dir / "selection.json", {"chosen": chosen, "skipped": skipped,
+                                                   "trials": rows})
+    for task, w in chosen.items():
+        log.info("%s -> %s (val %s %.4f)", task, w["candidate"], w["metric"], w["val_score"])
+    return {"chosen": chosen, "skipped": skipped, "trials": rows, "objective": objective(chosen)}
+
+
+def objective(chosen: dict[str, dict]) -> float:
+    """What a sweep over head settings maximises (``select_heads`` returns it): the mean over
+    tasks of the winners' validation scores, negated where lower is better (NaN without any)."""
+    signed = [w["val_score"] * (1 if w["higher_is_better"] else -1) for w in chosen.values()]
+    return float(np.mean(signed)) if signed else math.nan
+
+
+class SelectionSweepReport(Callback):
+    """Hydra callback of ``conf/select.yaml``: when a sweep over head settings ends (``-m``,
+    the Optuna sweeper of ``hparams_search/``), every job's trials in one ``trials.csv`` and
+    one ``SELECTION.md`` in the sweep folder (each job's settings are one candidate)."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep = Path(str(config.hydra.sweep.dir))
+        rows = []
+        for path in sorted(sweep.glob("*/selection.json")):
+            for row in json.loads(path.read_text())["trials"]:
+                rows.append({**row, "candidate": f"{path.parent.name}: {row['candidate']}"})
+        if rows:
+            atomic_write_text(sweep / "trials.csv", trials_csv(rows))
+            atomic_write_text(sweep / "SELECTION.md", selection_markdown(rows, {}))
+            log.info("sweep trial table: %s", sweep / "SELECTION.md")

@@ -1,0 +1,97 @@
+"""Validation data inside the training part, for choosing heads and settings (``runs.selection``).
+
+``selection_data`` turns a task's ``TaskData`` into a smaller one that holds **only the samples of
+the training part** (the test samples are not copied, so nothing built from it can read them):
+
+- one episode (``split=chronological``): the last ``split.val_fraction`` of the train samples (in
+  time order) are the inner validation part, the others the inner training part, purged against
+  the validation part with the same ``split.purge`` rule as the train/test split;
+- many episodes (``split=episodes``) with validation episodes: the train episodes train and the
+  validation episodes validate.
+
+Targets are re-encoded over the selection's own samples: classes and object columns that occur
+only in test samples are dropped, so no head's output size (hence its initialisation) depends on
+the test labels. The inner validation part is the returned data's ``test_idx``: a head fit on it
+is scored by its ordinary test path, on validation samples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import XperienceError
+from ..tasks.base import TaskData
+from ..windows.purge import purge_margin, purge_overlapping
+
+LABEL_KINDS = ("classification", "binary")
+
+
+def inner_split(train_idx: np.ndarray, val_fraction: float, span: np.ndarray | None,
+                purge) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(inner_train, inner_val, purged)``: the last ``val_fraction`` of ``train_idx`` (time
+    order) validate; the rest train, less those purged against the validation spans."""
+    if not 0.0 < float(val_fraction) < 1.0:
+        raise XperienceError(f"bad split.val_fraction {val_fraction!r}", key="split.val_fraction",
+                             expected="a fraction in (0, 1)")
+    ordered = np.sort(np.asarray(train_idx, dtype=np.int64))
+    n_val = int(round(len(ordered) * float(val_fraction)))
+    if n_val < 1 or n_val >= len(ordered):
+        raise XperienceError(f"{len(ordered)} train samples: too few for a validation part of "
+                             f"{val_fraction}", key="split.val_fraction",
+                             expected="a fraction leaving at least one train and one val sample")
+    inner_train, inner_val = ordered[:-n_val], ordered[-n_val:]
+    margin = purge_margin(purge)
+    if margin is None or span is None:
+        return inner_train, inner_val, inner_train[:0]
+    kept, purged = purge_overlapping(span, inner_train, inner_val, margin)
+    if not len(kept):
+        raise XperienceError("the purge leaves no inner train sample", key="split.val_fraction",
+                             expected="a smaller validation fraction")
+    return kept, inner_val, purged
+
+
+def selection_data(data: TaskData, split: dict) -> TaskData:
+    """The task's selection data (see the module doc): training-part samples only, its
+    ``test_idx`` the validation part; ``info`` records the sizes and the source indices."""
+    val_episodes = np.asarray(data.extra.get("val_idx", ()), dtype=np.int64)
+    if split.get("name") == "episodes":
+        if not len(val_episodes):
+            raise XperienceError("no validation episodes to choose heads on",
+                                 key="split.fractions.val", expected="a fraction > 0")
+        inner_train, inner_val = np.sort(data.train_idx), np.sort(val_episodes)
+        purged = inner_train[:0]
+    else:
+        inner_train, inner_val, purged = inner_split(
+            data.train_idx, split.get("val_fraction", 0.2), data.frame_span,
+            split.get("purge", "auto"))
+    keep = np.concatenate([inner_train, inner_val])
+    y, class_names = _reencode(data, keep)
+    n_train = len(inner_train)
+    sel = TaskData(task=data.task, kind=data.kind, x=np.asarray(data.x[keep], dtype=np.float32),
+                   y=y, train_idx=np.arange(n_train), test_idx=np.arange(n_train, len(keep)),
+                   sample_ids=[data.sample_ids[i] for i in keep], input_blocks=data.input_blocks,
+                   class_names=class_names, target_blocks=data.target_blocks,
+                   target_shape=data.target_shape, input_layout=data.input_layout,
+                   frame_span=None if data.frame_span is None else data.frame_span[keep])
+    sel.extra = {k: v for k, v in data.extra.items() if isinstance(v, (str, int, float))}
+    if "episode_index" in data.extra:
+        sel.extra["episode_index"] = np.asarray(data.extra["episode_index"])[keep]
+    sel.info = {"num_inner_train": int(n_train), "num_inner_val": int(len(inner_val)),
+                "num_inner_purged": int(len(purged)), "source_idx": keep}
+    return sel
+
+
+def _reencode(data: TaskData, keep: np.ndarray) -> tuple[np.ndarray, list[str] | None]:
+    """Targets of ``keep`` over the labels those samples have: class ids renumbered in
+    first-seen order (pair tasks keep their two classes), object columns any of them names."""
+    y = np.asarray(data.y)[keep]
+    if data.kind == "classification":
+        present = list(dict.fromkeys(int(k) for k in y))
+        lookup = {k: i for i, k in enumerate(present)}
+        return (np.array([lookup[int(k)] for k in y], dtype=np.int64),
+                [data.class_names[k] for k in present])
+    if data.kind == "multilabel":
+        cols = np.flatnonzero(y.any(axis=0))
+        cols = cols if len(cols) else np.arange(min(1, y.shape[1]))
+        return np.ascontiguousarray(y[:, cols]), [data.class_names[j] for j in cols]
+    return np.ascontiguousarray(y), data.class_names

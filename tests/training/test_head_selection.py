@@ -1,0 +1,166 @@
+"""Head selection sees validation data inside the training part only: altering the test split's
+targets cannot change which head or settings win, nor any validation score; altering the inner
+validation targets does change them. ``head=best`` runs each task's recorded winner."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf, open_dict
+
+from xperience_suite.errors import XperienceError
+from xperience_suite.runs import selection
+from xperience_suite.runs.head_choice import as_candidate, resolve_head
+from xperience_suite.runs.training import build_task_data, plain, run_training
+from xperience_suite.runs.validation_split import selection_data
+from xperience_suite.tasks import task_names
+
+from .conftest import CONF, TINY, compose_config, compose_train
+
+TASKS = ["timeline_action", "temporal_order", "hand_forecast", "object_relevance"]
+CANDIDATES = ("[{head: minimal, gd_steps: 30}, {head: ridge, ridge_l2: 1.0},"
+              " {head: ridge, ridge_l2: 1000.0}, {head: mlp, max_epochs: 3, hidden: 16}]")
+
+
+def overrides_for(sample_dir) -> list[str]:
+    """The embedded sample episode (``sample_dir`` makes it), a quarter of train validating."""
+    assert sample_dir.is_dir()
+    return ["data=sample", "trainer.accelerator=cpu", "split.val_fraction=0.25"]
+
+
+def select(out_dir, sample_dir) -> dict:
+    """The real selection app's procedure on the sample episode, written into ``out_dir``."""
+    base = overrides_for(sample_dir)
+    cfg = compose_config("select", out_dir, [
+        *base, f"select.tasks=[{','.join(TASKS)}]", f"select.candidates={CANDIDATES}",
+        "select.seeds=[0]"])
+    return selection.run_selection(cfg, base)
+
+
+def altered(data, rows: np.ndarray, rng: np.random.Generator) -> None:
+    """Change the targets of samples ``rows`` of ``data`` in place (a new class, flipped pairs
+    and object sets, other trajectories)."""
+    y = data.y
+    if data.kind == "classification":
+        data.class_names = [*data.class_names, "altered_label"]
+        y[rows] = rng.permutation(y[rows])
+        y[rows[::2]] = len(data.class_names) - 1
+    elif data.kind in ("binary", "multilabel"):
+        y[rows] = 1 - y[rows]
+    else:
+        y[rows] = y[rows][::-1] * 3.0 + 1.0
+
+
+def altering(which: str):
+    """``build_task_data`` with the targets of the test split (``test``) or of the inner
+    validation part (``val``) altered after the task is built."""
+    def build(cfg):
+        ws, task, data = build_task_data(cfg)
+        if which == "test":
+            rows = data.test_idx
+        else:  # the last quarter of the train samples (split.val_fraction=0.25)
+            rows = np.sort(data.train_idx)[-int(round(len(data.train_idx) * 0.25)):]
+        altered(data, np.asarray(rows), np.random.default_rng(0))
+        return ws, task, data
+    return build
+
+
+def scores(result: dict) -> dict:
+    return {(r["task"], r["candidate"], r["seed"]): r["val_score"] for r in result["trials"]}
+
+
+@pytest.fixture(scope="module")
+def plain_selection(tmp_path_factory, sample_dir):
+    out_dir = tmp_path_factory.mktemp("select") / "plain"
+    return {**select(out_dir, sample_dir), "dir": out_dir}
+
+
+def test_test_labels_cannot_change_the_selection(tmp_path, sample_dir, plain_selection,
+                                                monkeypatch):
+    first = plain_selection
+    assert set(first["chosen"]) == {"timeline_action", "temporal_order",
+                                    "hand_trajectory_forecast", "object_relevance"}
+    assert all(r["status"] == "ok" for r in first["trials"])
+    monkeypatch.setattr(selection, "build_task_data", altering("test"))
+    second = select(tmp_path / "test_altered", sample_dir)
+    assert second["chosen"] == first["chosen"]
+    assert scores(second) == scores(first)  # bit for bit: no test sample reached a head
+
+
+def test_validation_labels_do_change_the_scores(tmp_path, sample_dir, plain_selection,
+                                               monkeypatch):
+    # the check above can fail: the same alteration on the inner validation part is seen
+    monkeypatch.setattr(selection, "build_task_data", altering("val"))
+    changed = select(tmp_path / "val_altered", sample_dir)
+    before, after = scores(plain_selection), scores(changed)
+    assert before.keys() == after.keys()
+    for task in ("timeline_action", "temporal_order", "hand_trajectory_forecast",
+                 "object_relevance"):
+        assert any(before[k] != after[k] for k in before if k[0] == task), task
+
+
+def test_selection_data_is_the_training_part_split_in_time(tmp_path, sample_dir):
+    for task in TASKS:
+        cfg = compose_train(tmp_path, [*overrides_for(sample_dir), f"task={task}"])
+        _, _, data = build_task_data(cfg)
+        sel = selection_data(data, plain(cfg.split))
+        source = np.asarray(sel.info["source_idx"])
+        inner_train, inner_val = source[sel.train_idx], source[sel.test_idx]
+        assert set(source) <= set(data.train_idx) and not set(source) & set(data.test_idx)
+        n_val = int(round(len(data.train_idx) * 0.25))
+        assert list(inner_val) == sorted(data.train_idx)[-n_val:]  # the last quarter, in order
+        assert inner_train.max() < inner_val.min()
+        span = data.frame_span  # purged: no inner train sample shares a frame with a val one
+        a, b = span[inner_train], span[inner_val]
+        assert not ((a[:, None, 0] <= b[None, :, 1]) & (b[None, :, 0] <= a[:, None, 1])).any()
+        assert np.array_equal(sel.x, data.x[source])
+        if data.kind == "classification":  # classes of test samples only are not in the head
+            names = {data.class_names[k] for k in data.y[source]}
+            assert set(sel.class_names) == names
+
+
+def test_best_yaml_from_the_selection_runs_the_winner(tmp_path, sample_dir, plain_selection):
+    chosen = plain_selection["chosen"]["temporal_order"]
+    cfg = compose_train(tmp_path, [*overrides_for(sample_dir), "task=temporal_order",
+                                   "head=best", *TINY])
+    with open_dict(cfg):  # the selection's own best.yaml in place of the shipped one
+        cfg.head = OmegaConf.load(plain_selection["dir"] / "best.yaml")
+    summary = run_training(cfg)
+    assert summary["head"] == "best"
+    assert summary["head_family"] == chosen["head"]
+    assert summary["head_chosen"] == chosen["candidate"]
+    saved = OmegaConf.load(tmp_path / "config.yaml").head
+    assert saved.name == chosen["head"] and saved.choice == "best"
+    for key, value in chosen["settings"].items():
+        assert saved[key] == value
+    rows = list(csv.DictReader(open(plain_selection["dir"] / "trials.csv")))
+    assert len(rows) == len(TASKS) * 4  # task x candidate (one seed)
+
+
+def test_shipped_best_covers_every_task_with_a_known_head(tmp_path):
+    shipped = OmegaConf.load(CONF / "head" / "best.yaml")
+    assert shipped.name == "best" and set(shipped.tasks) == set(task_names())
+    for task in task_names():
+        resolved = resolve_head(compose_train(tmp_path, [f"task={task}", "head=best"]))
+        assert resolved.head.name == shipped.tasks[task].head
+        assert resolved.head.choice == "best"
+
+
+def test_head_best_without_an_entry_for_the_task_is_one_clear_error(tmp_path):
+    cfg = compose_train(tmp_path, ["task=temporal_order", "head=best"])
+    with open_dict(cfg):
+        del cfg.head.tasks["temporal_order"]
+    with pytest.raises(XperienceError, match="head=best has no entry"):
+        resolve_head(cfg)
+
+
+def test_a_swept_head_is_one_candidate_with_the_settings_it_changes(tmp_path):
+    # select.candidates=null (a sweep over head settings): the composed head is the candidate
+    cfg = compose_train(tmp_path, ["head=ridge", "head.ridge_l2=3.0"])
+    assert as_candidate(cfg.head) == {"head": "ridge", "ridge_l2": 3.0}
+    assert as_candidate(compose_train(tmp_path, ["head=mlp"]).head) == {"head": "mlp"}
+    assert selection.objective({"a": {"val_score": 0.5, "higher_is_better": True},
+                                "b": {"val_score": 0.1, "higher_is_better": False}}) == \
+        pytest.approx(0.2)
