@@ -37,6 +37,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+from bench_common import compose  # noqa: E402  (benchmarks/ is on the path when run as a script)
 #: the real log-mel windows beside the checkout (``../shared/real/...``; a git worktree one
 #: folder deeper); ``--real-root`` names another place
 REAL_ROOT = next((p for p in (REPO.parent / "shared", REPO.parent.parent / "shared")
@@ -74,18 +75,6 @@ DETERMINISTIC = ("head=minimal", "head=ridge", "head=balanced")  # no seed depen
 TASK_ALIASES = {"hand_forecast": "hand_trajectory_forecast"}
 REAL_TASKS = ("timeline_action", "timeline_subtask", "object_relevance")
 
-
-def compose(out_dir: Path, overrides: list[str]):
-    from hydra import compose as hydra_compose, initialize_config_dir
-    from omegaconf import open_dict
-
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        cfg = hydra_compose("train", overrides=overrides, return_hydra_config=True)
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(out_dir)
-        del cfg["hydra"]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return cfg
 
 
 def inner_split(data, fraction: float = 0.2) -> None:

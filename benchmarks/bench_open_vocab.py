@@ -35,19 +35,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+from bench_common import compose  # noqa: E402  (benchmarks/ is on the path when run as a script)
 
-
-def compose(out_dir: Path, overrides: list[str]):
-    from hydra import compose as hydra_compose, initialize_config_dir
-    from omegaconf import open_dict
-
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        cfg = hydra_compose("train", overrides=overrides, return_hydra_config=True)
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(out_dir)
-        del cfg["hydra"]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return cfg
 
 
 def canonical_accuracy(run_dir: Path) -> float:

@@ -39,6 +39,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+from bench_common import compose  # noqa: E402  (benchmarks/ is on the path when run as a script)
 
 TASKS = ("cross_modal_retrieval", "caption_grounding", "modality_reconstruction")
 BASELINES = ("minimal", "mlp", "ridge")
@@ -53,18 +54,6 @@ GRID = {
 }
 QUICK_GRID = {"contrastive": [{"query_tower": "linear", "embedding_dim": 64, "max_epochs": 2}]}
 
-
-def compose(out_dir: Path, overrides: list[str]):
-    from hydra import compose as hydra_compose, initialize_config_dir
-    from omegaconf import open_dict
-
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        cfg = hydra_compose("train", overrides=overrides, return_hydra_config=True)
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(out_dir)
-        del cfg["hydra"]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return cfg
 
 
 def overrides_of(task: str, head: str, preset: str, seed: int, settings: dict) -> list[str]:

@@ -1,24 +1,10 @@
 """Export one episode's windows as a precomputed folder (the format: ``data/exported.py``).
 
-``python -m xperience_suite.export [<episode_dir>] --out <dir> [--features <variant>]`` writes:
-
-- ``shared_windows.npz``: ``X`` float32 (W, D) of the variant's blocks, ``starts``, ``ends``
-  (int64, ``ends`` one past the last frame), plus ``num_frames`` and ``episode_id``;
-- ``feature_manifest.json``: ``[{name, start, end, dim, available}]`` of the blocks in ``X``;
-- ``windows.csv``: ``window_index, start_frame, end_frame, center_frame, action_label,
-  action_fraction, subtask_label, subtask_fraction``. ``end_frame`` is EXCLUSIVE (one past the last
-  frame, like ``WindowSet.ends``) and ``center_frame = (start_frame + end_frame) // 2``. A label is
-  the majority among the window's labeled frames when it covers >= 60% of them, else empty; the
-  fraction is that majority's share (0 without labeled frames);
-- ``window_objects.csv``: ``window_index, objects`` (names joined by ``|``, first-seen order);
-- ``available_modalities.json``: the episode's modality flags.
-
+``python -m xperience_suite.export [<episode_dir>] --out <dir> [--features <variant>]`` writes the
+variant's window features, window labels, objects and modality flags that ``data=windows`` reads.
 Without ``<episode_dir>`` the embedded sample episode is exported (``ensure_sample_episode()``).
-
-The files are written into a temporary sibling folder and then published. An ``--out`` folder
-holding files the exporter did not write (see ``owned``) is refused unless ``--overwrite``, which
-replaces only the five files above; files it exported there before are replaced, never anything
-else deleted.
+An ``--out`` folder holding files the exporter did not write (see ``owned``) is refused unless
+``--overwrite``, which replaces only the exported files; nothing else is ever deleted.
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import pkgutil
 import sys
+from functools import cache
 from pathlib import Path
 
 from .errors import XperienceError
@@ -61,3 +63,14 @@ def _import(name: str) -> None:
 def imported() -> tuple[str, ...]:
     """What ``import_modules`` imported in this process, in order."""
     return tuple(_IMPORTED)
+
+
+@cache
+def import_package(package: str) -> tuple[str, ...]:
+    """Import every module of ``package`` once (each registers what it declares: tasks, feature
+    blocks); returns their names."""
+    path = importlib.import_module(package).__path__
+    names = tuple(f"{package}.{info.name}" for info in pkgutil.iter_modules(path))
+    for name in names:
+        importlib.import_module(name)
+    return names

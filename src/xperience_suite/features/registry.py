@@ -23,14 +23,13 @@ its ``role`` (``ROLES``: which inputs the pair and projection tasks read). The f
 
 from __future__ import annotations
 
-import importlib
 import json
-import pkgutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import XperienceError
+from ..plugins import import_package
 
 KINDS = ("frame", "imu", "static", "window")
 #: What a block is to the tasks: motion (pose, contacts, IMU), visual (depth, video), audio, text
@@ -74,7 +73,6 @@ class BlockDef:
 
 
 _REGISTRY: dict[str, BlockDef] = {}
-_LOADED = False
 
 
 def register(defn: BlockDef) -> BlockDef:
@@ -121,11 +119,7 @@ def load_contract(path: Path | None = None) -> list[dict]:
 
 def _load_modules() -> None:
     """Import every module of this package once, so each registers its blocks."""
-    global _LOADED
-    if not _LOADED:
-        for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
-            importlib.import_module(f"{__package__}.{info.name}")
-        _LOADED = True
+    import_package(__package__)
 
 
 def contract_names() -> list[str]:

@@ -5,16 +5,12 @@ itself; tasks of one's own register the same way from a module named in ``import
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from pathlib import Path
-
 from ..errors import XperienceError
+from ..plugins import import_package
 from .base import Task
 
 TASKS: dict[str, Task] = {}
 ALIASES = {"hand_forecast": "hand_trajectory_forecast"}
-_LOADED = False
 
 
 def register_task(cls: type[Task]) -> type[Task]:
@@ -23,11 +19,7 @@ def register_task(cls: type[Task]) -> type[Task]:
 
 
 def _load_modules() -> None:
-    global _LOADED
-    if not _LOADED:
-        for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
-            importlib.import_module(f"{__package__}.{info.name}")
-        _LOADED = True
+    import_package(__package__)
 
 
 def get_task(name: str) -> Task:
