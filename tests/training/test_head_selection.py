@@ -119,6 +119,11 @@ def test_selection_data_is_the_training_part_split_in_time(tmp_path, sample_dir)
         if data.kind == "classification":  # classes of test samples only are not in the head
             names = {data.class_names[k] for k in data.y[source]}
             assert set(sel.class_names) == names
+        # what the head families read besides x follows the samples: pair parts, observed joints
+        assert sel.input_parts == data.input_parts
+        for key in ("window_index", "observed_joints"):
+            if key in data.extra:
+                assert np.array_equal(sel.extra[key], np.asarray(data.extra[key])[source])
 
 
 def test_best_yaml_from_the_selection_runs_the_winner(tmp_path, sample_dir, plain_selection):

@@ -72,13 +72,19 @@ def selection_data(data: TaskData, split: dict) -> TaskData:
                    sample_ids=[data.sample_ids[i] for i in keep], input_blocks=data.input_blocks,
                    class_names=class_names, target_blocks=data.target_blocks,
                    target_shape=data.target_shape, input_layout=data.input_layout,
+                   input_parts=data.input_parts,
                    frame_span=None if data.frame_span is None else data.frame_span[keep])
-    sel.extra = {k: v for k, v in data.extra.items() if isinstance(v, (str, int, float))}
-    if "episode_index" in data.extra:
-        sel.extra["episode_index"] = np.asarray(data.extra["episode_index"])[keep]
+    n = len(data.x)  # per-sample extras (episode_index, observed_joints, ...) follow the samples
+    sel.extra = {k: np.asarray(v)[keep] if _per_sample(v, n) else v
+                 for k, v in data.extra.items()
+                 if isinstance(v, (str, int, float)) or _per_sample(v, n)}
     sel.info = {"num_inner_train": int(n_train), "num_inner_val": int(len(inner_val)),
                 "num_inner_purged": int(len(purged)), "source_idx": keep}
     return sel
+
+
+def _per_sample(value, n: int) -> bool:
+    return isinstance(value, np.ndarray) and value.ndim >= 1 and len(value) == n
 
 
 def _reencode(data: TaskData, keep: np.ndarray) -> tuple[np.ndarray, list[str] | None]:
