@@ -45,7 +45,7 @@ def test_quiet_progress_is_two_lines_off_a_terminal(capsys):
 
 def test_train_on_episodes_extracts_with_the_configured_executor(tmp_path, episode_dir,
                                                                  monkeypatch):
-    import xperience_suite.store as store
+    from xperience_suite.data import sources
     from xperience_suite.runs.training import build_task_data
 
     from .conftest import compose_train
@@ -57,7 +57,7 @@ def test_train_on_episodes_extracts_with_the_configured_executor(tmp_path, episo
         seen.update(executor=executor, options=executor_options, episodes=len(refs))
         raise RuntimeError("stop here")
 
-    monkeypatch.setattr(store, "run_extraction", fake_extraction)
+    monkeypatch.setattr(sources, "run_extraction", fake_extraction)  # as data.sources calls it
     cfg = compose_train(tmp_path, ["data=episodes", f"data.root={episode_dir.parent}",
                                    f"data.store={tmp_path / 'store'}", "split=episodes",
                                    "executor=ray", "executor.num_cpus=1"])
