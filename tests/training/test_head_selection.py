@@ -169,3 +169,15 @@ def test_a_swept_head_is_one_candidate_with_the_settings_it_changes(tmp_path):
     assert selection.objective({"a": {"val_score": 0.5, "higher_is_better": True},
                                 "b": {"val_score": 0.1, "higher_is_better": False}}) == \
         pytest.approx(0.2)
+
+
+def test_head_best_takes_the_winners_of_the_run_s_feature_set(tmp_path):
+    """``by_features`` entries (chosen on that feature set) take precedence over ``tasks``."""
+    on_audio = resolve_head(compose_train(tmp_path, ["task=temporal_order", "head=best",
+                                                     "features=raw_logmel_only"]))
+    on_all = resolve_head(compose_train(tmp_path, ["task=temporal_order", "head=best"]))
+    assert on_audio.head.name == "siamese" and on_audio.head.chosen == "siamese"
+    assert on_all.head.name == "mlp"
+    other = resolve_head(compose_train(tmp_path, ["task=next_action", "head=best",
+                                                  "features=raw_logmel_only"]))
+    assert other.head.name == "temporal"  # no entry for the feature set: the sample's winner

@@ -2,8 +2,9 @@
 
 A *candidate* is a head config of the ``head`` group plus settings over it:
 ``{head: ridge, ridge_l2: 100.0}`` is ``head=ridge head.ridge_l2=100.0``. ``conf/head/best.yaml``
-maps every task to the candidate that won the selection (``runs.selection``) under ``tasks:``;
-a run with ``head=best`` resolves its task's entry into that head config before the module is
+maps every task to the candidate that won the selection (``runs.selection``) under ``tasks:``,
+and under ``by_features: {<features name>: {<task>: ...}}`` the winners of a selection made on that
+feature set (the real log-mel windows: ``raw_logmel_only``), which take precedence; a run with ``head=best`` resolves its task's entry into that head config before the module is
 built. Its other keys (``SHARED_KEYS``: ``head.max_epochs=1``, ``debug=tiny``,
 ``head.label_space=embedding``) apply over every task's choice when set; null leaves the chosen
 head's own value.
@@ -21,7 +22,8 @@ from ..config_tree import config_dir
 from ..errors import XperienceError
 
 BEST = "best"
-CHOICE_KEYS = ("name", "tasks")  # best.yaml's own keys; the others apply over every choice
+CHOICE_KEYS = ("name", "tasks", "by_features")  # best.yaml's own keys; the others apply
+# over every choice
 SHARED_KEYS = ("max_epochs", "label_space")  # best.yaml's slots for overrides over every choice
 
 
@@ -92,7 +94,8 @@ def resolve_head(cfg: DictConfig) -> DictConfig:
     if head is None or head.get("name") != BEST:
         return cfg
     task = str(cfg.task.name)
-    tasks = head.get("tasks") or {}
+    features = str(cfg.get("features", {}).get("name"))
+    tasks = {**(head.get("tasks") or {}), **((head.get("by_features") or {}).get(features) or {})}
     if task not in tasks:
         raise XperienceError(f"head=best has no entry for task '{task}'", key=f"head.tasks.{task}",
                              expected="a {head: ..., <setting>: ...} entry in conf/head/best.yaml "
