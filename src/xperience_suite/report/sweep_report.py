@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ..io import atomic_write_json
+from ..io import atomic_write_json, atomic_write_text
 from ..runs.wandb_logging import log_sweep_table
 from .ablation import BASELINE, summarize
 from .ablation_markdown import render_markdown
@@ -35,7 +35,7 @@ def build_report(sweep_dir: str | Path, baseline: str = BASELINE,
     atomic_write_json(out["summary"], summary, indent=2)
     plot_delta_heatmap(summary, out["heatmap"])
     plot_head_bars(summary, out["bars"])
-    out["markdown"].write_text(render_markdown(summary, str(sweep_dir), [HEATMAP, BARS]))
+    atomic_write_text(out["markdown"], render_markdown(summary, str(sweep_dir), [HEATMAP, BARS]))
     if wandb_logger and wandb_logger.get("wandb"):
         log_sweep_table(sweep_dir, rows, columns, wandb_logger)
     log.info("sweep report: %d jobs (%d failed) -> %s", len(rows), summary["failed_jobs"],
