@@ -87,7 +87,7 @@ def test_contrastive_head_learns_its_temperature_and_is_scored_in_its_embedding(
 
 
 def test_contrastive_head_is_refused_for_a_regression_task(tmp_path, episode_dir):
-    with pytest.raises(XperienceError, match="head=contrastive has no regression head"):
+    with pytest.raises(XperienceError, match="head 'contrastive' does not train regression tasks"):
         _run(tmp_path, episode_dir, "contrastive", "task=modality_reconstruction")
 
 

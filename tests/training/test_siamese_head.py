@@ -62,7 +62,7 @@ def test_non_pair_inputs_are_refused_in_one_line(tmp_path, parts, d_in):
 
 
 def test_siamese_on_a_non_pair_task_stops_before_training(tmp_path, episode_dir):
-    with pytest.raises(XperienceError, match="head=siamese needs a pair task"):
+    with pytest.raises(XperienceError, match="head 'siamese' does not train classification tasks"):
         run_training(_cfg(tmp_path, episode_dir, "task=timeline_action"))
     assert not (tmp_path / "metrics.json").exists()
 

@@ -52,12 +52,15 @@ HEAD_FAMILIES: dict[str, HeadFamily] = {f.name: f for f in (
     HeadFamily("mlp", gradient_trained=True, ridge_labels=False, network=_mlp),
     HeadFamily("minimal", gradient_trained=False, ridge_labels=False, network=_linear),
     HeadFamily("ridge", gradient_trained=False, ridge_labels=True, network=_linear),
-    HeadFamily("siamese", gradient_trained=True, ridge_labels=False, network=siamese_network),
+    HeadFamily("siamese", gradient_trained=True, ridge_labels=False, network=siamese_network,
+               kinds=("binary",)),
     HeadFamily("contrastive", gradient_trained=True, ridge_labels=False,
                network=contrastive_towers, ranks_in="embedding", kinds=("retrieval",)),
-    HeadFamily("residual", gradient_trained=True, ridge_labels=False, network=_mlp),  # residual.py
+    HeadFamily("residual", gradient_trained=True, ridge_labels=False, network=_mlp,
+               kinds=("trajectory",)),  # residual.py
     HeadFamily("balanced", gradient_trained=False, ridge_labels=True, network=_linear),  # balanced.py
-    HeadFamily("temporal", gradient_trained=True, ridge_labels=False, network=_mlp),  # temporal.py
+    HeadFamily("temporal", gradient_trained=True, ridge_labels=False, network=_mlp,
+               kinds=("classification",)),  # temporal.py
 )}
 
 

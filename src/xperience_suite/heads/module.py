@@ -34,9 +34,6 @@ class HeadModule(L.LightningModule):
         super().__init__()
         self.save_hyperparameters()
         self.family = head_family(head["name"])
-        if self.family.kinds and self.kind not in self.family.kinds:
-            raise XperienceError(f"head={self.family.name} has no {self.kind} head", key="head",
-                                 expected=f"a task of kind {' or '.join(self.family.kinds)}")
         self.head_name = self.family.name
         self.automatic_optimization = self.family.gradient_trained
         self.net = self.build_net(input_dim, output_dim, head)

@@ -1,6 +1,7 @@
 """Which LightningModule trains a run's head: one class per ``Task.kind`` (``HEAD_MODULES``);
 a head family with modules of its own (``FAMILY_MODULES``) uses them for the kinds listed there
-(other kinds get the kind's module, or an error for the families in ``OWN_KINDS_ONLY``); the
+(other kinds get the kind's module; a family that serves only some kinds, ``HeadFamily.kinds``,
+refuses the others in one line); the
 open-vocabulary ``LabelEmbeddingHead`` serves classification with ``head.label_space=embedding``."""
 
 from __future__ import annotations
@@ -30,22 +31,23 @@ FAMILY_MODULES: dict[str, dict[str, type[HeadModule]]] = {
                  "multilabel": BalancedMultilabelHead},
     "temporal": {"classification": TemporalClassificationHead},
 }
-OWN_KINDS_ONLY = {"residual", "temporal"}  # families that train no other kind
 
 
 def head_module_class(kind: str, head: dict) -> type[HeadModule]:
     """The module class of ``head`` (its ``name`` a family of ``HEAD_FAMILIES``, ``mlp`` when
-    absent) on task kind ``kind``."""
-    family = head_family(head.get("name") or "mlp").name
-    own = FAMILY_MODULES.get(family, {})
+    absent) on task kind ``kind``; a kind the family does not serve is refused here, the one
+    place every run and ``evaluate.py`` pass through."""
+    family = head_family(head.get("name") or "mlp")
+    own = FAMILY_MODULES.get(family.name, {})
     embedding = kind == "classification" and (head.get("label_space") or "closed") != "closed"
+    served = not family.kinds or kind in family.kinds
+    if not served or (embedding and family.kinds and kind in own):
+        what = kind if not served else "open-vocabulary (head.label_space=embedding)"
+        raise XperienceError(f"head '{family.name}' does not train {what} tasks",
+                             key="head.name", expected=f"a task of kind {list(family.kinds)} "
+                                                       "(closed labels), or another head")
     if kind in own and not embedding:
         return own[kind]
-    if family in OWN_KINDS_ONLY:
-        what = "open-vocabulary (head.label_space=embedding)" if embedding else kind
-        raise XperienceError(f"head '{family}' does not train {what} tasks", key="head.name",
-                             expected=f"a task of kind {sorted(own)} (closed labels), or "
-                                      f"another head")
     return kind_module_class(kind, head)
 
 
