@@ -1,5 +1,6 @@
-"""The Hydra apps behind ``python train.py`` / ``xperience-train`` and ``python evaluate.py`` /
-``xperience-evaluate``: one definition each, found by the root scripts and the console scripts."""
+"""The Hydra apps behind ``python train.py`` / ``xperience-train``, ``python evaluate.py`` /
+``xperience-evaluate`` and ``python -m xperience_suite.select_heads`` / ``xperience-select``: one
+definition each, found by the thin scripts and the console scripts."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from ..config_tree import config_dir
 from . import sweep_lists  # noqa: F401  (the experiment files' ${xperience.tasks:} & co.)
 from .cli import guarded
 from .evaluation import run_evaluation
+from .selection import run_selection
 from .training import run_training
 
 
@@ -27,3 +29,11 @@ def train(cfg: DictConfig):
 def evaluate(cfg: DictConfig):
     """Re-score a checkpoint (``ckpt_path=...``) on its own test split or on other data."""
     return _primary(guarded(run_evaluation, cfg))
+
+
+@hydra.main(config_path=config_dir(), config_name="select", version_base="1.3")
+def select(cfg: DictConfig):
+    """Choose each task's head on validation data; returns the objective a sweep over head
+    settings maximises (``runs.selection.objective``)."""
+    result = guarded(run_selection, cfg)
+    return None if result is None else result["objective"]
