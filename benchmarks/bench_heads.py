@@ -16,6 +16,8 @@ audio alone; tasks it cannot serve are listed as such).
     python benchmarks/bench_heads.py                                  # 12 tasks x 3 heads x 5 seeds
     python benchmarks/bench_heads.py --seeds 1 --tasks temporal_order timeline_action \\
         --preset small --data sample                                  # a quick look
+    python benchmarks/bench_heads.py --heads minimal mlp --out D      # in two parts: the references,
+    python benchmarks/bench_heads.py --heads best --reuse --out D     # then best; the report of both
 """
 
 from __future__ import annotations
@@ -56,9 +58,17 @@ def compose_run(overrides: list[str], out_dir: Path):
     return cfg
 
 
-def one_run(data: list[str], task: str, head: str, seed: int, out: Path) -> dict:
-    """One train.py run in this process; its summary with ``wall`` (seconds) and its folder."""
+def one_run(data: list[str], task: str, head: str, seed: int, out: Path,
+            reuse: bool = False, run: bool = True) -> dict | None:
+    """One train.py run in this process; its summary with ``wall`` (seconds) and its folder.
+    ``reuse``: a finished run of an earlier invocation (its ``metrics.json``) is read instead;
+    ``run=False``: only that (None without one)."""
     run_dir = out / f"{task}_{head}_s{seed}"
+    if reuse and (run_dir / "metrics.json").is_file():
+        summary = json.loads((run_dir / "metrics.json").read_text())
+        return {**summary, "wall": summary["total_seconds"], "dir": str(run_dir)}
+    if not run:
+        return None
     cfg = compose_run([*data, f"task={task}", f"head={head}", f"seed={seed}", "trainer=cpu",
                        "progress=none"], run_dir)
     t0 = time.perf_counter()
@@ -66,7 +76,8 @@ def one_run(data: list[str], task: str, head: str, seed: int, out: Path) -> dict
         summary = run_training(cfg)
     except XperienceError as err:
         return {"error": str(err), "wall": time.perf_counter() - t0}
-    return {**summary, "wall": time.perf_counter() - t0, "dir": str(run_dir)}
+    return {**summary, "wall": summary.get("total_seconds", time.perf_counter() - t0),
+            "dir": str(run_dir)}
 
 
 def fmt(stats: dict) -> str:
@@ -128,7 +139,7 @@ def suite_times(runs: dict[str, dict[str, list[dict]]]) -> dict:
     def total(head):
         return sum(r["wall"] for per in runs.values() for r in per.get(head, [])
                    if r.get("seed", 0) == 0 and r.get("error") is None)
-    t = {h: total(h) for h in HEADS}
+    t = {h: total(h) for h in HEADS}  # a head not run counts 0 s
     return {**t, "today": t["minimal"] + t["mlp"], "shipped": t["minimal"] + t["best"],
             "ratio": (t["minimal"] + t["best"]) / max(t["minimal"] + t["mlp"], 1e-9),
             "best_over_mlp": t["best"] / max(t["mlp"], 1e-9),
@@ -145,6 +156,10 @@ def main() -> None:
                     help="the sample episode's size (default full)")
     ap.add_argument("--windows", type=Path, default=WINDOWS, help="the real log-mel windows")
     ap.add_argument("--out", type=Path, default=Path("/tmp/bench_heads"))
+    ap.add_argument("--heads", nargs="*", default=list(HEADS), choices=HEADS,
+                    help="run only these heads; with --reuse the others are read if there")
+    ap.add_argument("--reuse", action="store_true",
+                    help="read runs that --out already holds (metrics.json) instead of re-running")
     args = ap.parse_args()
     torch.set_num_threads(1)
     tasks = args.tasks or task_names()
@@ -155,11 +170,12 @@ def main() -> None:
     for source in args.data:
         runs: dict[str, dict[str, list[dict]]] = {}
         for task in tasks:
-            runs[task] = {h: [one_run(sources[source], task, h, s, args.out / source)
-                              for s in seeds] for h in HEADS}
+            runs[task] = {h: [r for s in seeds if (r := one_run(
+                sources[source], task, h, s, args.out / source, args.reuse, h in args.heads))]
+                for h in HEADS}
             if all(r.get("error") for rs in runs[task].values() for r in rs):
-                print(f"[{source}] {task}: n/a ({runs[task]['best'][0]['error'][:100]})",
-                      flush=True)
+                first = next((rs[0] for rs in runs[task].values() if rs), {"error": "no run"})
+                print(f"[{source}] {task}: n/a ({first['error'][:100]})", flush=True)
                 continue
             vals = {h: [math.nan if r.get("primary_value") is None else round(r["primary_value"], 4)
                         for r in rs]

@@ -14,7 +14,7 @@ from xperience_suite.errors import XperienceError
 from xperience_suite.runs import selection
 from xperience_suite.runs.head_choice import as_candidate, resolve_head
 from xperience_suite.runs.training import build_task_data, plain, run_training
-from xperience_suite.runs.validation_split import selection_data
+from xperience_suite.runs.validation_split import inner_split, selection_data
 from xperience_suite.tasks import task_names
 
 from .conftest import CONF, TINY, compose_config, compose_train
@@ -25,9 +25,11 @@ CANDIDATES = ("[{head: minimal, gd_steps: 30}, {head: ridge, ridge_l2: 1.0},"
 
 
 def overrides_for(sample_dir) -> list[str]:
-    """The embedded sample episode (``sample_dir`` makes it), a quarter of train validating."""
+    """The embedded sample episode (``sample_dir`` makes it); two forward-chained folds, the
+    third and the last quarter of train validating."""
     assert sample_dir.is_dir()
-    return ["data=sample", "trainer.accelerator=cpu", "split.val_fraction=0.25"]
+    return ["data=sample", "trainer.accelerator=cpu", "split.val_fraction=0.25",
+            "split.val_folds=2"]
 
 
 def select(out_dir, sample_dir) -> dict:
@@ -60,15 +62,16 @@ def altering(which: str):
         ws, task, data = build_task_data(cfg)
         if which == "test":
             rows = data.test_idx
-        else:  # the last quarter of the train samples (split.val_fraction=0.25)
-            rows = np.sort(data.train_idx)[-int(round(len(data.train_idx) * 0.25)):]
+        else:  # the last half of the train samples (two folds of split.val_fraction=0.25)
+            rows = np.sort(data.train_idx)[-2 * int(round(len(data.train_idx) * 0.25)):]
         altered(data, np.asarray(rows), np.random.default_rng(0))
         return ws, task, data
     return build
 
 
 def scores(result: dict) -> dict:
-    return {(r["task"], r["candidate"], r["seed"]): r["val_score"] for r in result["trials"]}
+    return {(r["task"], r["candidate"], r["fold"], r["seed"]): r["val_score"]
+            for r in result["trials"]}
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +86,7 @@ def test_test_labels_cannot_change_the_selection(tmp_path, sample_dir, plain_sel
     assert set(first["chosen"]) == {"timeline_action", "temporal_order",
                                     "hand_trajectory_forecast", "object_relevance"}
     assert all(r["status"] == "ok" for r in first["trials"])
+    assert {r["fold"] for r in first["trials"]} == {0, 1}
     monkeypatch.setattr(selection, "build_task_data", altering("test"))
     second = select(tmp_path / "test_altered", sample_dir)
     assert second["chosen"] == first["chosen"]
@@ -98,20 +102,28 @@ def test_validation_labels_do_change_the_scores(tmp_path, sample_dir, plain_sele
     assert before.keys() == after.keys()
     for task in ("timeline_action", "temporal_order", "hand_trajectory_forecast",
                  "object_relevance"):
-        assert any(before[k] != after[k] for k in before if k[0] == task), task
+        for fold in (0, 1):
+            assert any(before[k] != after[k] for k in before if k[0] == task and k[2] == fold)
 
 
 def test_selection_data_is_the_training_part_split_in_time(tmp_path, sample_dir):
     for task in TASKS:
         cfg = compose_train(tmp_path, [*overrides_for(sample_dir), f"task={task}"])
         _, _, data = build_task_data(cfg)
-        sel = selection_data(data, plain(cfg.split))
+        n_val = int(round(len(data.train_idx) * 0.25))
+        ordered = sorted(data.train_idx)
+        folds = [selection_data(data, plain(cfg.split), f) for f in (0, 1)]
+        # forward chaining: fold 0 validates the third quarter, fold 1 the last one, in order
+        for sel, block in zip(folds, (ordered[-2 * n_val:-n_val], ordered[-n_val:])):
+            source = np.asarray(sel.info["source_idx"])
+            inner_train, inner_val = source[sel.train_idx], source[sel.test_idx]
+            assert list(inner_val) == block
+            assert inner_train.max() < inner_val.min()
+        assert len(folds[0].train_idx) < len(folds[1].train_idx)
+        sel = folds[1]
         source = np.asarray(sel.info["source_idx"])
         inner_train, inner_val = source[sel.train_idx], source[sel.test_idx]
         assert set(source) <= set(data.train_idx) and not set(source) & set(data.test_idx)
-        n_val = int(round(len(data.train_idx) * 0.25))
-        assert list(inner_val) == sorted(data.train_idx)[-n_val:]  # the last quarter, in order
-        assert inner_train.max() < inner_val.min()
         span = data.frame_span  # purged: no inner train sample shares a frame with a val one
         a, b = span[inner_train], span[inner_val]
         assert not ((a[:, None, 0] <= b[None, :, 1]) & (b[None, :, 0] <= a[:, None, 1])).any()
@@ -124,6 +136,18 @@ def test_selection_data_is_the_training_part_split_in_time(tmp_path, sample_dir)
         for key in ("window_index", "observed_joints"):
             if key in data.extra:
                 assert np.array_equal(sel.extra[key], np.asarray(data.extra[key])[source])
+
+
+def test_forward_chained_folds_tile_the_end_of_the_training_part():
+    train = np.arange(100)[::-1]  # any order: folds follow time
+    parts = [inner_split(train, 0.2, None, "auto", folds=3, fold=f) for f in range(3)]
+    assert [(len(t), v.min(), v.max()) for t, v, _ in parts] == [(40, 40, 59), (60, 60, 79),
+                                                                 (80, 80, 99)]
+    assert all(t.max() < v.min() for t, v, _ in parts)
+    one = inner_split(train, 0.2, None, "auto")  # one fold: the last fifth, as before
+    assert np.array_equal(one[1], parts[-1][1]) and np.array_equal(one[0], parts[-1][0])
+    with pytest.raises(XperienceError, match="split.val_folds"):
+        inner_split(train, 0.25, None, "auto", folds=4)  # 4 x 0.25 leaves nothing to train
 
 
 def test_best_yaml_from_the_selection_runs_the_winner(tmp_path, sample_dir, plain_selection):
@@ -141,7 +165,8 @@ def test_best_yaml_from_the_selection_runs_the_winner(tmp_path, sample_dir, plai
     for key, value in chosen["settings"].items():
         assert saved[key] == value
     rows = list(csv.DictReader(open(plain_selection["dir"] / "trials.csv")))
-    assert len(rows) == len(TASKS) * 4  # task x candidate (one seed)
+    assert len(rows) == len(TASKS) * 4 * 2  # task x candidate x fold (one seed)
+    assert {r["fold"] for r in rows} == {"0", "1"}
 
 
 def test_shipped_best_covers_every_task_with_a_known_head(tmp_path):
@@ -173,11 +198,21 @@ def test_a_swept_head_is_one_candidate_with_the_settings_it_changes(tmp_path):
 
 def test_head_best_takes_the_winners_of_the_run_s_feature_set(tmp_path):
     """``by_features`` entries (chosen on that feature set) take precedence over ``tasks``."""
-    on_audio = resolve_head(compose_train(tmp_path, ["task=temporal_order", "head=best",
-                                                     "features=raw_logmel_only"]))
-    on_all = resolve_head(compose_train(tmp_path, ["task=temporal_order", "head=best"]))
-    assert on_audio.head.name == "siamese" and on_audio.head.chosen == "siamese"
-    assert on_all.head.name == "mlp"
-    other = resolve_head(compose_train(tmp_path, ["task=next_action", "head=best",
-                                                  "features=raw_logmel_only"]))
-    assert other.head.name == "temporal"  # no entry for the feature set: the sample's winner
+    best = OmegaConf.load(CONF / "head" / "best.yaml")
+    with open_dict(best):  # winners that differ by feature set, whatever the shipped file holds
+        best.tasks.temporal_order = {"head": "mlp", "hidden": 64}
+        best.tasks.next_action = {"head": "ridge", "ridge_l2": 7.0}
+        best.by_features = {"raw_logmel_only": {"temporal_order": {"head": "siamese"}}}
+
+    def resolved(task, *more):
+        cfg = compose_train(tmp_path, [f"task={task}", "head=best", *more])
+        with open_dict(cfg):
+            cfg.head = best.copy()
+        return resolve_head(cfg).head
+
+    on_audio = resolved("temporal_order", "features=raw_logmel_only")
+    assert on_audio.name == "siamese" and on_audio.chosen == "siamese"
+    on_all = resolved("temporal_order")
+    assert on_all.name == "mlp" and on_all.hidden == 64
+    other = resolved("next_action", "features=raw_logmel_only")
+    assert other.name == "ridge" and other.ridge_l2 == 7.0  # no entry there: the tasks' winner

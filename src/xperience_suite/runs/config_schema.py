@@ -132,6 +132,7 @@ class SplitSchema:
     seed: Optional[int] = None
     purge: Optional[Any] = auto_or(lambda v: isinstance(v, int) and v >= 0, "an integer >= 0")
     val_fraction: Optional[float] = rule(lambda v: 0 < v < 1, "a fraction in (0, 1)")
+    val_folds: Optional[int] = at_least(1)
 
 
 @dataclass

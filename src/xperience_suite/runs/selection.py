@@ -2,9 +2,10 @@
 
 For every task of ``select.tasks`` the task is built once (as ``train.py`` builds it, train/test
 split and purge included), cut down to its selection data (``validation_split``: training-part
-samples only, the last ``split.val_fraction`` of them validating), and every candidate of
-``select.candidates`` is fit on the inner training part and scored on the inner validation part
-by the task's primary metric, once per seed of ``select.seeds``. The winner has the best mean
+samples only, the last ``split.val_fraction`` of them validating, or ``split.val_folds``
+forward-chained folds), and every candidate of ``select.candidates`` is fit on each fold's inner
+training part and scored on its inner validation part by the task's primary metric, once per
+seed of ``select.seeds``; its score is the mean over folds and seeds. The winner has the best mean
 score in the metric's direction (``mpjpe``: lowest); ties go to the earlier candidate (list the
 cheap ones first). The test split is never scored, and its samples never reach a head.
 
@@ -40,13 +41,14 @@ from .config_schema import check_config
 from .head_choice import (BEST, SHARED_KEYS, as_candidate, candidate_label, compose_in_tree,
                           head_config, split_candidate)
 from .training import build_module, build_task_data, plain, primary_metric_of
-from .validation_split import selection_data
+from .validation_split import num_folds, selection_data
 
 log = logging.getLogger("xperience_suite")
 
 OWN_KEYS = ("select", "hparams_search")  # select.yaml's own keys, absent from the train config
-TRIAL_COLUMNS = ("task", "candidate", "head", "settings", "seed", "metric", "higher_is_better",
-                 "val_score", "num_inner_train", "num_inner_val", "fit_seconds", "status", "error")
+TRIAL_COLUMNS = ("task", "candidate", "head", "settings", "fold", "seed", "metric",
+                 "higher_is_better", "val_score", "num_inner_train", "num_inner_val",
+                 "fit_seconds", "status", "error")
 
 
 def fit_and_score(task: Task, sel, cfg: DictConfig, seed: int) -> tuple[dict, float]:
@@ -76,32 +78,37 @@ def candidate_cfg(cfg_task: DictConfig, candidate) -> DictConfig:
 
 
 def select_task(cfg_task: DictConfig, candidates, seeds) -> list[dict]:
-    """The trial rows of one task (every candidate x seed), from its selection data."""
+    """The trial rows of one task (every candidate x validation fold x seed), from its
+    selection data."""
     _, task, data = build_task_data(cfg_task)
-    sel = selection_data(data, plain(cfg_task.split) if cfg_task.get("split") else {})
+    split = plain(cfg_task.split) if cfg_task.get("split") else {}
+    folds = [selection_data(data, split, f) for f in range(num_folds(split))]
     del data  # nothing past this point holds the test samples
     metric, higher = primary_metric_of(task, cfg_task)
     rows = []
     for candidate in candidates:
         name, settings = split_candidate(candidate)
         base = {"task": task.name, "candidate": candidate_label(candidate), "head": name,
-                "settings": settings, "metric": metric, "higher_is_better": higher,
-                "num_inner_train": sel.info["num_inner_train"],
-                "num_inner_val": sel.info["num_inner_val"]}
+                "settings": settings, "metric": metric, "higher_is_better": higher}
         try:
             cfg_c = candidate_cfg(cfg_task, candidate)
         except XperienceError as err:  # a head that does not apply here is not a winner
-            rows += [{**base, "seed": s, "val_score": math.nan, "fit_seconds": 0.0,
-                      "status": "failed", "error": str(err)} for s in seeds]
-            continue
-        for seed in seeds:
-            try:
-                scores, seconds = fit_and_score(task, sel, cfg_c, int(seed))
-                rows.append({**base, "seed": int(seed), "val_score": scores.get(metric, math.nan),
-                             "fit_seconds": seconds, "status": "ok", "error": ""})
-            except XperienceError as err:
-                rows.append({**base, "seed": int(seed), "val_score": math.nan,
-                             "fit_seconds": 0.0, "status": "failed", "error": str(err)})
+            cfg_c, error = None, str(err)
+        for fold, sel in enumerate(folds):
+            sizes = {"fold": fold, "num_inner_train": sel.info["num_inner_train"],
+                     "num_inner_val": sel.info["num_inner_val"]}
+            for seed in seeds:
+                row = {**base, **sizes, "seed": int(seed), "val_score": math.nan,
+                       "fit_seconds": 0.0, "status": "failed", "error": ""}
+                try:
+                    if cfg_c is None:
+                        raise XperienceError(error)
+                    scores, seconds = fit_and_score(task, sel, cfg_c, int(seed))
+                    row.update(val_score=scores.get(metric, math.nan), fit_seconds=seconds,
+                               status="ok")
+                except XperienceError as err:
+                    row["error"] = str(err)
+                rows.append(row)
         log.info("%s: %s val %s = %.4f", task.name, base["candidate"], metric,
                  mean_score([r for r in rows if r["candidate"] == base["candidate"]]))
     return rows
@@ -173,9 +180,11 @@ def selection_markdown(rows: list[dict], skipped: dict[str, str]) -> str:
         first = mine[0]
         arrow = "higher is better" if first["higher_is_better"] else "lower is better"
         seeds = sorted({r["seed"] for r in mine})
+        folds = {r.get("fold", 0): (r["num_inner_train"], r["num_inner_val"]) for r in mine}
+        sizes = "; ".join(f"inner train {t} samples, inner val {v}" for t, v in folds.values())
         lines += [f"## {task}", "",
-                  f"val {first['metric']} ({arrow}), mean over seeds {seeds}; inner train "
-                  f"{first['num_inner_train']} samples, inner val {first['num_inner_val']}.", "",
+                  f"val {first['metric']} ({arrow}), mean over {len(folds)} fold(s) and seeds "
+                  f"{seeds}; {sizes}.", "",
                   "| candidate | val score | fit s |", "| --- | --- | --- |"]
         for rank, (cand, score) in enumerate(ranking(mine)):
             secs = sum(r["fit_seconds"] for r in mine if r["candidate"] == cand)

@@ -4,8 +4,10 @@
 the training part** (the test samples are not copied, so nothing built from it can read them):
 
 - one episode (``split=chronological``): the last ``split.val_fraction`` of the train samples (in
-  time order) are the inner validation part, the others the inner training part, purged against
-  the validation part with the same ``split.purge`` rule as the train/test split;
+  time order) are the inner validation part, the earlier ones the inner training part, purged
+  against the validation part with the same ``split.purge`` rule as the train/test split. With
+  ``split.val_folds`` = k > 1 the folds chain forward in time (as ``TimeSeriesSplit`` does): the
+  last k blocks of ``val_fraction`` each validate in turn, each trained on everything before it;
 - many episodes (``split=episodes``) with validation episodes: the train episodes train and the
   validation episodes validate.
 
@@ -27,19 +29,26 @@ LABEL_KINDS = ("classification", "binary")
 
 
 def inner_split(train_idx: np.ndarray, val_fraction: float, span: np.ndarray | None,
-                purge) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(inner_train, inner_val, purged)``: the last ``val_fraction`` of ``train_idx`` (time
-    order) validate; the rest train, less those purged against the validation spans."""
+                purge, folds: int = 1, fold: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(inner_train, inner_val, purged)`` of fold ``fold`` of ``folds`` (forward chaining):
+    the ``folds - fold``-th block of ``val_fraction`` from the end of ``train_idx`` (time order)
+    validates; every earlier sample trains, less those purged against the validation spans. The
+    last fold (the only one when ``folds`` is 1) validates on the last ``val_fraction``."""
     if not 0.0 < float(val_fraction) < 1.0:
         raise XperienceError(f"bad split.val_fraction {val_fraction!r}", key="split.val_fraction",
                              expected="a fraction in (0, 1)")
+    if not (int(folds) >= 1 and int(folds) * float(val_fraction) < 1.0 and 0 <= fold < folds):
+        raise XperienceError(f"bad split.val_folds {folds!r} with split.val_fraction "
+                             f"{val_fraction}", key="split.val_folds",
+                             expected="an integer k >= 1 with k * val_fraction < 1")
     ordered = np.sort(np.asarray(train_idx, dtype=np.int64))
     n_val = int(round(len(ordered) * float(val_fraction)))
-    if n_val < 1 or n_val >= len(ordered):
-        raise XperienceError(f"{len(ordered)} train samples: too few for a validation part of "
-                             f"{val_fraction}", key="split.val_fraction",
+    stop = len(ordered) - (int(folds) - 1 - int(fold)) * n_val
+    if n_val < 1 or stop - n_val < 1:
+        raise XperienceError(f"{len(ordered)} train samples: too few for {folds} validation "
+                             f"part(s) of {val_fraction}", key="split.val_fraction",
                              expected="a fraction leaving at least one train and one val sample")
-    inner_train, inner_val = ordered[:-n_val], ordered[-n_val:]
+    inner_train, inner_val = ordered[:stop - n_val], ordered[stop - n_val:stop]
     margin = purge_margin(purge)
     if margin is None or span is None:
         return inner_train, inner_val, inner_train[:0]
@@ -50,9 +59,15 @@ def inner_split(train_idx: np.ndarray, val_fraction: float, span: np.ndarray | N
     return kept, inner_val, purged
 
 
-def selection_data(data: TaskData, split: dict) -> TaskData:
-    """The task's selection data (see the module doc): training-part samples only, its
-    ``test_idx`` the validation part; ``info`` records the sizes and the source indices."""
+def num_folds(split: dict) -> int:
+    """How many validation folds ``split`` asks for (``split.val_folds``; validation episodes: 1)."""
+    return 1 if split.get("name") == "episodes" else int(split.get("val_folds") or 1)
+
+
+def selection_data(data: TaskData, split: dict, fold: int = 0) -> TaskData:
+    """The task's selection data for validation fold ``fold`` (see the module doc): training-part
+    samples only, its ``test_idx`` the validation part; ``info`` records the sizes and the
+    source indices."""
     val_episodes = np.asarray(data.extra.get("val_idx", ()), dtype=np.int64)
     if split.get("name") == "episodes":
         if not len(val_episodes):
@@ -63,7 +78,7 @@ def selection_data(data: TaskData, split: dict) -> TaskData:
     else:
         inner_train, inner_val, purged = inner_split(
             data.train_idx, split.get("val_fraction", 0.2), data.frame_span,
-            split.get("purge", "auto"))
+            split.get("purge", "auto"), num_folds(split), fold)
     keep = np.concatenate([inner_train, inner_val])
     y, class_names = _reencode(data, keep)
     n_train = len(inner_train)
