@@ -16,8 +16,8 @@ audio alone; tasks it cannot serve are listed as such).
     python benchmarks/bench_heads.py                                  # 12 tasks x 3 heads x 5 seeds
     python benchmarks/bench_heads.py --seeds 1 --tasks temporal_order timeline_action \\
         --preset small --data sample                                  # a quick look
-    python benchmarks/bench_heads.py --heads minimal mlp --out D      # in two parts: the references,
-    python benchmarks/bench_heads.py --heads best --reuse --out D     # then best; the report of both
+    python benchmarks/bench_heads.py --heads minimal mlp --out D      # in parts: the references,
+    python benchmarks/bench_heads.py --heads best --reuse --out D     # then best; both reported
 """
 
 from __future__ import annotations

@@ -167,6 +167,13 @@ def test_best_yaml_from_the_selection_runs_the_winner(tmp_path, sample_dir, plai
     rows = list(csv.DictReader(open(plain_selection["dir"] / "trials.csv")))
     assert len(rows) == len(TASKS) * 4 * 2  # task x candidate x fold (one seed)
     assert {r["fold"] for r in rows} == {"0", "1"}
+    # the report shows each candidate's mean and its score on each fold, in fold order
+    report = (plain_selection["dir"] / "SELECTION.md").read_text()
+    mine = [r for r in rows
+            if r["task"] == "temporal_order" and r["candidate"] == chosen["candidate"]]
+    per_fold = [float(r["val_score"]) for r in sorted(mine, key=lambda r: int(r["fold"]))]
+    cells = f"| {sum(per_fold) / 2:.4f} | {per_fold[0]:.4f} / {per_fold[1]:.4f} |"
+    assert cells in report
 
 
 def test_shipped_best_covers_every_task_with_a_known_head(tmp_path):

@@ -185,11 +185,14 @@ def selection_markdown(rows: list[dict], skipped: dict[str, str]) -> str:
         lines += [f"## {task}", "",
                   f"val {first['metric']} ({arrow}), mean over {len(folds)} fold(s) and seeds "
                   f"{seeds}; {sizes}.", "",
-                  "| candidate | val score | fit s |", "| --- | --- | --- |"]
+                  "| candidate | val score | per fold | fit s |", "| --- | --- | --- | --- |"]
         for rank, (cand, score) in enumerate(ranking(mine)):
-            secs = sum(r["fit_seconds"] for r in mine if r["candidate"] == cand)
+            own = [r for r in mine if r["candidate"] == cand]
+            secs = sum(r["fit_seconds"] for r in own)
+            per_fold = " / ".join(f"{mean_score([r for r in own if r.get('fold', 0) == f]):.4f}"
+                                  for f in sorted(folds))
             name = f"**{cand}**" if rank == 0 and math.isfinite(score) else cand
-            lines.append(f"| {name} | {score:.4f} | {secs:.1f} |")
+            lines.append(f"| {name} | {score:.4f} | {per_fold} | {secs:.1f} |")
         lines.append("")
     if skipped:
         lines += ["## Tasks left out", ""] + [f"- {t}: {why}" for t, why in skipped.items()] + [""]

@@ -60,7 +60,7 @@ def inner_split(train_idx: np.ndarray, val_fraction: float, span: np.ndarray | N
 
 
 def num_folds(split: dict) -> int:
-    """How many validation folds ``split`` asks for (``split.val_folds``; validation episodes: 1)."""
+    """How many validation folds ``split`` asks for (``split.val_folds``; episodes split: 1)."""
     return 1 if split.get("name") == "episodes" else int(split.get("val_folds") or 1)
 
 
