@@ -1,5 +1,5 @@
 """Choose each task's head on validation data inside the training part:
-``python -m xperience_suite.select_heads [data=... split.val_fraction=0.2] [select.tasks=[...]]``.
+``python -m xperience_suite.select_heads [data=... split.val_folds=3] [select.tasks=[...]]``.
 
 Config: ``conf/select.yaml`` (the train config plus ``select.tasks``, ``select.candidates``,
 ``select.seeds``, ``select.write_best``); the procedure is ``runs.selection``, the app
