@@ -91,23 +91,22 @@ def select_task(cfg_task: DictConfig, candidates, seeds) -> list[dict]:
         base = {"task": task.name, "candidate": candidate_label(candidate), "head": name,
                 "settings": settings, "metric": metric, "higher_is_better": higher}
         try:
-            cfg_c = candidate_cfg(cfg_task, candidate)
+            cfg_c, refused = candidate_cfg(cfg_task, candidate), ""
         except XperienceError as err:  # a head that does not apply here is not a winner
-            cfg_c, error = None, str(err)
+            cfg_c, refused = None, str(err)
         for fold, sel in enumerate(folds):
-            sizes = {"fold": fold, "num_inner_train": sel.info["num_inner_train"],
-                     "num_inner_val": sel.info["num_inner_val"]}
             for seed in seeds:
-                row = {**base, **sizes, "seed": int(seed), "val_score": math.nan,
-                       "fit_seconds": 0.0, "status": "failed", "error": ""}
-                try:
-                    if cfg_c is None:
-                        raise XperienceError(error)
-                    scores, seconds = fit_and_score(task, sel, cfg_c, int(seed))
-                    row.update(val_score=scores.get(metric, math.nan), fit_seconds=seconds,
-                               status="ok")
-                except XperienceError as err:
-                    row["error"] = str(err)
+                row = {**base, "fold": fold, "num_inner_train": sel.info["num_inner_train"],
+                       "num_inner_val": sel.info["num_inner_val"], "seed": int(seed),
+                       "val_score": math.nan, "fit_seconds": 0.0, "status": "failed",
+                       "error": refused}
+                if cfg_c is not None:
+                    try:
+                        scores, seconds = fit_and_score(task, sel, cfg_c, int(seed))
+                        row.update(val_score=scores.get(metric, math.nan), fit_seconds=seconds,
+                                   status="ok")
+                    except XperienceError as err:
+                        row["error"] = str(err)
                 rows.append(row)
         log.info("%s: %s val %s = %.4f", task.name, base["candidate"], metric,
                  mean_score([r for r in rows if r["candidate"] == base["candidate"]]))
