@@ -5,6 +5,7 @@ validation targets does change them. ``head=best`` runs each task's recorded win
 from __future__ import annotations
 
 import csv
+import math
 
 import numpy as np
 import pytest
@@ -174,6 +175,40 @@ def test_best_yaml_from_the_selection_runs_the_winner(tmp_path, sample_dir, plai
     per_fold = [float(r["val_score"]) for r in sorted(mine, key=lambda r: int(r["fold"]))]
     cells = f"| {sum(per_fold) / 2:.4f} | {per_fold[0]:.4f} / {per_fold[1]:.4f} |"
     assert cells in report
+
+
+def test_a_seed_free_head_is_fit_once_per_fold_and_a_refused_one_scores_nothing(tmp_path,
+                                                                                sample_dir):
+    """With two seeds, the full-batch heads (``minimal``, ``ridge``: the same fit for every
+    seed) are fit once per fold, the ``mlp`` once per fold and seed; a head the task's kind
+    refuses (``siamese`` serves pair tasks) gets one failed row per fold and cannot win."""
+    base = overrides_for(sample_dir)
+    cands = ("[{head: minimal, gd_steps: 30}, {head: siamese},"
+             " {head: mlp, max_epochs: 3, hidden: 16}]")
+    cfg = compose_config("select", tmp_path, [
+        *base, "select.tasks=[timeline_action]", f"select.candidates={cands}",
+        "select.seeds=[0,1]"])
+    result = selection.run_selection(cfg, base)
+    fits = {}
+    for r in result["trials"]:
+        fits.setdefault(r["candidate"], []).append((r["fold"], r["seed"], r["status"]))
+    assert sorted(fits["minimal(gd_steps=30)"]) == [(0, 0, "ok"), (1, 0, "ok")]
+    assert sorted(fits["mlp(max_epochs=3,hidden=16)"]) == [
+        (f, s, "ok") for f in (0, 1) for s in (0, 1)]
+    assert sorted(fits["siamese"]) == [(0, 0, "failed"), (1, 0, "failed")]
+    refused = [r for r in result["trials"] if r["candidate"] == "siamese"]
+    assert all("siamese" in r["error"] and math.isnan(r["val_score"]) for r in refused)
+    assert result["chosen"]["timeline_action"]["candidate"] != "siamese"
+    # the claim behind fitting once: another seed gives the minimal head the same score, and
+    # changes the mlp's (so this check can fail)
+    _, task, data = build_task_data(compose_train(tmp_path / "t", [*base, "task=timeline_action"]))
+    sel = selection_data(data, plain(cfg.split), 1)
+    for cand, same in (({"head": "minimal", "gd_steps": 30}, True),
+                       ({"head": "mlp", "max_epochs": 3, "hidden": 16}, False)):
+        cfg_c = selection.candidate_cfg(compose_train(tmp_path / "c", [
+            *base, "task=timeline_action"]), OmegaConf.create(cand))
+        runs = [selection.fit_and_score(task, sel, cfg_c, seed)[0] for seed in (0, 1)]
+        assert (runs[0] == runs[1]) is same
 
 
 def test_shipped_best_covers_every_task_with_a_known_head(tmp_path):

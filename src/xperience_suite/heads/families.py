@@ -47,6 +47,12 @@ class HeadFamily(NamedTuple):
     ranks_in: str = "target"  # retrieval: "target" (the study's raw space) | "embedding" (net.embed)
     kinds: tuple[str, ...] = ()  # the head kinds it serves; () = every kind
 
+    @property
+    def seeded(self) -> bool:
+        """Whether the seed changes the fit (initialisation, batch order, dropout); a full-batch
+        fit from a zero start gives the same head for every seed."""
+        return self.gradient_trained
+
 
 HEAD_FAMILIES: dict[str, HeadFamily] = {f.name: f for f in (
     HeadFamily("mlp", gradient_trained=True, ridge_labels=False, network=_mlp),

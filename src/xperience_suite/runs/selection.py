@@ -5,11 +5,12 @@ split and purge included), cut down to its selection data (``validation_split``:
 samples only, the last ``split.val_fraction`` of them validating, or ``split.val_folds``
 forward-chained folds), and every candidate of ``select.candidates`` is fit on each fold's inner
 training part and scored on its inner validation part by the task's primary metric, once per
-seed of ``select.seeds``; its score is the mean over folds and seeds. The winner has the best mean
+seed of ``select.seeds`` (once, with the first seed, when its fit does not depend on the seed:
+``HeadFamily.seeded``); its score is the mean over its folds and seeds. The winner has the best mean
 score in the metric's direction (``mpjpe``: lowest); ties go to the earlier candidate (list the
 cheap ones first). The test split is never scored, and its samples never reach a head.
 
-Writes into the run folder ``trials.csv`` (one row per task, candidate and seed), ``SELECTION.md``
+Writes into the run folder ``trials.csv`` (one row per task, candidate, fold and seed fit), ``SELECTION.md``
 (per task: candidates by mean validation score, the winner marked) and ``best.yaml``, a
 ``conf/head/best.yaml`` with the winners (``select.write_best`` writes it there too).
 """
@@ -34,6 +35,8 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from ..errors import XperienceError
 from ..heads.datamodule import TaskDataModule
+from ..heads.families import head_family
+from ..heads.registry import head_module_class
 from ..io import atomic_write_json, atomic_write_text
 from ..tasks import Task
 from ..tasks.registry import task_names
@@ -90,12 +93,14 @@ def select_task(cfg_task: DictConfig, candidates, seeds) -> list[dict]:
         name, settings = split_candidate(candidate)
         base = {"task": task.name, "candidate": candidate_label(candidate), "head": name,
                 "settings": settings, "metric": metric, "higher_is_better": higher}
-        try:
+        try:  # a head that does not apply here is refused once, and is not a winner
             cfg_c, refused = candidate_cfg(cfg_task, candidate), ""
-        except XperienceError as err:  # a head that does not apply here is not a winner
+            head_module_class(folds[0].kind, plain(cfg_c.head))  # the task's kind is served
+        except XperienceError as err:
             cfg_c, refused = None, str(err)
+        seeded = cfg_c is not None and head_family(cfg_c.head.name).seeded
         for fold, sel in enumerate(folds):
-            for seed in seeds:
+            for seed in (seeds if seeded else seeds[:1]):  # the same fit for every seed
                 row = {**base, "fold": fold, "num_inner_train": sel.info["num_inner_train"],
                        "num_inner_val": sel.info["num_inner_val"], "seed": int(seed),
                        "val_score": math.nan, "fit_seconds": 0.0, "status": "failed",
