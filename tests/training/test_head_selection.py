@@ -184,7 +184,7 @@ def test_a_seed_free_head_is_fit_once_per_fold_and_a_refused_one_scores_nothing(
     refuses (``siamese`` serves pair tasks) gets one failed row per fold and cannot win."""
     base = overrides_for(sample_dir)
     cands = ("[{head: minimal, gd_steps: 30}, {head: siamese},"
-             " {head: mlp, max_epochs: 3, hidden: 16}]")
+             " {head: temporal, max_epochs: 2, hidden: 8}, {head: mlp, max_epochs: 3, hidden: 16}]")
     cfg = compose_config("select", tmp_path, [
         *base, "select.tasks=[timeline_action]", f"select.candidates={cands}",
         "select.seeds=[0,1]"])
@@ -196,6 +196,9 @@ def test_a_seed_free_head_is_fit_once_per_fold_and_a_refused_one_scores_nothing(
     assert sorted(fits["mlp(max_epochs=3,hidden=16)"]) == [
         (f, s, "ok") for f in (0, 1) for s in (0, 1)]
     assert sorted(fits["siamese"]) == [(0, 0, "failed"), (1, 0, "failed")]
+    # temporal appends the windows before each sample to its inputs; every fit gets its own copy
+    assert sorted(fits["temporal(max_epochs=2,hidden=8)"]) == [
+        (f, s, "ok") for f in (0, 1) for s in (0, 1)]
     refused = [r for r in result["trials"] if r["candidate"] == "siamese"]
     assert all("siamese" in r["error"] and math.isnan(r["val_score"]) for r in refused)
     assert result["chosen"]["timeline_action"]["candidate"] != "siamese"
@@ -209,6 +212,11 @@ def test_a_seed_free_head_is_fit_once_per_fold_and_a_refused_one_scores_nothing(
             *base, "task=timeline_action"]), OmegaConf.create(cand))
         runs = [selection.fit_and_score(task, sel, cfg_c, seed)[0] for seed in (0, 1)]
         assert (runs[0] == runs[1]) is same
+    width = sel.x.shape[1]
+    cfg_t = selection.candidate_cfg(compose_train(tmp_path / "c", [*base, "task=timeline_action"]),
+                                    OmegaConf.create({"head": "temporal", "max_epochs": 1}))
+    selection.fit_and_score(task, sel, cfg_t, 0)
+    assert sel.x.shape[1] == width and "side_inputs" not in sel.info  # the next fit's inputs
 
 
 def test_shipped_best_covers_every_task_with_a_known_head(tmp_path):
