@@ -40,6 +40,7 @@ from omegaconf import open_dict  # noqa: E402
 
 from xperience_suite.errors import XperienceError  # noqa: E402
 from xperience_suite.runs.bootstrap import read_replicates  # noqa: E402
+from xperience_suite.runs.head_choice import resolve_head  # noqa: E402
 from xperience_suite.report.seed_stats import cell_stats, paired_delta  # noqa: E402
 from xperience_suite.runs.training import run_training  # noqa: E402
 from xperience_suite.tasks import task_names  # noqa: E402
@@ -62,15 +63,21 @@ def one_run(data: list[str], task: str, head: str, seed: int, out: Path,
             reuse: bool = False, run: bool = True) -> dict | None:
     """One train.py run in this process; its summary with ``wall`` (seconds) and its folder.
     ``reuse``: a finished run of an earlier invocation (its ``metrics.json``) is read instead;
-    ``run=False``: only that (None without one)."""
+    ``run=False``: only that (None without one). A ``best`` run whose chosen head is no longer
+    the one ``conf/head/best.yaml`` chooses for the task is stale: it is run again (not read)."""
     run_dir = out / f"{task}_{head}_s{seed}"
+    overrides = [*data, f"task={task}", f"head={head}", f"seed={seed}", "trainer=cpu",
+                 "progress=none"]
     if reuse and (run_dir / "metrics.json").is_file():
         summary = json.loads((run_dir / "metrics.json").read_text())
-        return {**summary, "wall": summary["total_seconds"], "dir": str(run_dir)}
+        now = resolve_head(compose_run(overrides, run_dir)).head.get("chosen")
+        if head != "best" or summary.get("head_chosen") == now:
+            return {**summary, "wall": summary["total_seconds"], "dir": str(run_dir)}
+        print(f"{run_dir}: ran {summary.get('head_chosen')}, head=best now chooses {now}: "
+              f"{'running it again' if run else 'left out'}", flush=True)
     if not run:
         return None
-    cfg = compose_run([*data, f"task={task}", f"head={head}", f"seed={seed}", "trainer=cpu",
-                       "progress=none"], run_dir)
+    cfg = compose_run(overrides, run_dir)
     t0 = time.perf_counter()
     try:
         summary = run_training(cfg)
