@@ -6,13 +6,14 @@ samples only, the last ``split.val_fraction`` of them validating, or ``split.val
 forward-chained folds), and every candidate of ``select.candidates`` is fit on each fold's inner
 training part and scored on its inner validation part by the task's primary metric, once per
 seed of ``select.seeds`` (once, with the first seed, when its fit does not depend on the seed:
-``HeadFamily.seeded``); its score is the mean over its folds and seeds. The winner has the best mean
-score in the metric's direction (``mpjpe``: lowest); ties go to the earlier candidate (list the
-cheap ones first). The test split is never scored, and its samples never reach a head.
+``HeadFamily.seeded``); its score is the mean over its folds and seeds. The winner has the best
+mean score in the metric's direction (``mpjpe``: lowest); ties go to the earlier candidate (list
+the cheap ones first). The test split is never scored, and its samples never reach a head.
 
-Writes into the run folder ``trials.csv`` (one row per task, candidate, fold and seed fit), ``SELECTION.md``
-(per task: candidates by mean validation score, the winner marked) and ``best.yaml``, a
-``conf/head/best.yaml`` with the winners (``select.write_best`` writes it there too).
+Writes into the run folder ``trials.csv`` (one row per task, candidate, fold and seed fit),
+``SELECTION.md`` (per task: candidates by mean validation score, the winner marked) and
+``best.yaml``, a ``conf/head/best.yaml`` with the winners (``select.write_best`` writes it there
+too).
 """
 
 from __future__ import annotations
