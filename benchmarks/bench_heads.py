@@ -70,7 +70,8 @@ def one_run(data: list[str], task: str, head: str, seed: int, out: Path,
                  "progress=none"]
     if reuse and (run_dir / "metrics.json").is_file():
         summary = json.loads((run_dir / "metrics.json").read_text())
-        now = resolve_head(compose_run(overrides, run_dir)).head.get("chosen")
+        now = resolve_head(compose_run(overrides, run_dir)).head.get("chosen") \
+            if head == "best" else None  # only best's choice can go stale
         if head != "best" or summary.get("head_chosen") == now:
             return {**summary, "wall": summary["total_seconds"], "dir": str(run_dir)}
         print(f"{run_dir}: ran {summary.get('head_chosen')}, head=best now chooses {now}: "

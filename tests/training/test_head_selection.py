@@ -179,9 +179,9 @@ def test_best_yaml_from_the_selection_runs_the_winner(tmp_path, sample_dir, plai
 
 def test_a_seed_free_head_is_fit_once_per_fold_and_a_refused_one_scores_nothing(tmp_path,
                                                                                 sample_dir):
-    """With two seeds, the full-batch heads (``minimal``, ``ridge``: the same fit for every
-    seed) are fit once per fold, the ``mlp`` once per fold and seed; a head the task's kind
-    refuses (``siamese`` serves pair tasks) gets one failed row per fold and cannot win."""
+    """With two seeds, a full-batch head (``minimal``: the same fit for every seed) is fit once
+    per fold, the ``mlp`` and ``temporal`` once per fold and seed; a head the task's kind refuses
+    (``siamese`` serves pair tasks) gets one failed row per fold and cannot win."""
     base = overrides_for(sample_dir)
     cands = ("[{head: minimal, gd_steps: 30}, {head: siamese},"
              " {head: temporal, max_epochs: 2, hidden: 8}, {head: mlp, max_epochs: 3, hidden: 16}]")
