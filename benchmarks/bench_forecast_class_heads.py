@@ -108,7 +108,7 @@ def fit_score(cfg, protocol: str, train: bool = True) -> dict:
     _, task, data = build_task_data(cfg)
     if protocol == "val":
         inner_split(data)
-    module = build_module(task, data, cfg)
+    module, data = build_module(task, data, cfg)
     dm = TaskDataModule(data, batch_size=cfg.head.get("batch_size") or len(data.train_idx),
                         full_batch=not module.family.gradient_trained, seed=int(cfg.seed))
     module.fit_scalers(dm.train_x(), dm.train_y())

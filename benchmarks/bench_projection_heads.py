@@ -92,7 +92,7 @@ def validation_score(task_name: str, head: str, preset: str, seed: int, settings
     L.seed_everything(seed, workers=True, verbose=False)
     _, task, data = build_task_data(cfg)
     validation_split(data)
-    module = build_module(task, data, cfg)
+    module, data = build_module(task, data, cfg)
     dm = TaskDataModule(data, batch_size=cfg.head.get("batch_size") or len(data.train_idx),
                         full_batch=not module.family.gradient_trained, seed=seed)
     module.fit_scalers(dm.train_x(), dm.train_y())

@@ -41,10 +41,25 @@ def _constant_velocity(ws, data) -> np.ndarray:
 def _module(tmp_path, episode_dir, *overrides):
     cfg = _cfg(tmp_path, episode_dir, *overrides)
     ws, task, data = build_task_data(cfg)
-    module = build_module(task, data, cfg)  # appends the observed joints to data.x
+    module, data = build_module(task, data, cfg)  # appends the observed joints to data.x
     dm = TaskDataModule(data, batch_size=len(data.train_idx), full_batch=False)
     module.fit_scalers(dm.train_x(), dm.train_y())
     return ws, data, module
+
+
+def test_building_the_module_leaves_the_given_task_data_as_it_was(tmp_path, episode_dir):
+    """The side inputs go onto a new ``TaskData``: another head built on the same data (the
+    head selection fits many on one fold) sees the features alone."""
+    cfg = _cfg(tmp_path, episode_dir)
+    _, task, data = build_task_data(cfg)
+    x, info = data.x, dict(data.info)
+    module, fed = build_module(task, data, cfg)
+    assert data.x is x and data.info == info and "side_inputs" not in data.info
+    width = x.shape[1]
+    assert fed.x.shape == (len(x), width + 2 * 42 * 3)
+    np.testing.assert_array_equal(fed.x[:, :width], x)
+    assert fed.info["side_inputs"] == {"observed_joints": 2 * 42 * 3}
+    assert build_module(task, data, cfg)[1].x.shape == fed.x.shape  # not appended twice
 
 
 def test_untrained_residual_head_predicts_exactly_constant_velocity(tmp_path, episode_dir):

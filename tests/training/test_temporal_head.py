@@ -31,7 +31,7 @@ def test_temporal_head_reads_the_past_only_and_reloads(tmp_path, episode_dir):
 
     cfg = compose_train(tmp_path / "check", overrides)
     _, task, data = build_task_data(cfg)
-    module = build_module(task, data, cfg)  # appends the two previous samples' inputs
+    module, data = build_module(task, data, cfg)  # appends the two previous samples' inputs
     ckpt = torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu",
                       weights_only=True)
     module.load_state_dict(ckpt["state_dict"])

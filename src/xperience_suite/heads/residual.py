@@ -7,7 +7,7 @@ The future joints ``(B, H, J, 3)`` of a window are predicted as
 
 ``last``, ``previous``: the window's last two observed frames of the joints, in the targets'
 coordinates (root-relative; ``TaskData.extra["observed_joints"]``, appended to the inputs by
-``side_inputs.attach_side_inputs``). ``gain`` (H,) starts at 1 (constant velocity) and is
+``side_inputs.with_side_inputs``). ``gain`` (H,) starts at 1 (constant velocity) and is
 learned (a damped extrapolation when the motion turns). ``net`` is the reference MLP with its
 last layer started at zero; ``residual_scale`` is the per-value RMS of the train residuals
 ``y - cv``. So an untrained head, or a zero residual, predicts exactly the constant-velocity

@@ -3,13 +3,15 @@
 A head module that needs more than a sample's own window features says which arrays in
 ``side_input_arrays(data)`` (``head=residual``: ``observed_joints`` from ``TaskData.extra``, the
 window's last joints; ``head=temporal``: the inputs of the samples before it, ``previous_rows``).
-``attach_side_inputs`` appends them, flattened, after the feature columns, so every path that
+``with_side_inputs`` appends them, flattened, after the feature columns, so every path that
 feeds ``x`` (training, validation, the test, the bootstrap replay, ``evaluate.py``) feeds them
 too; the module splits them off again (its ``input_dim`` stays the feature width, and its input
 scalers see the features only).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -39,12 +41,14 @@ def previous_rows(x: np.ndarray, episode: np.ndarray, steps: int) -> np.ndarray:
     return x[np.maximum(idx, first[:, None])]
 
 
-def attach_side_inputs(data: TaskData, module) -> None:
-    """Append ``module.side_input_arrays(data)`` to ``data.x`` (in place; once). Records their
-    widths in ``data.info["side_inputs"]`` (metrics.json)."""
+def with_side_inputs(data: TaskData, module) -> TaskData:
+    """``data`` with ``module.side_input_arrays(data)`` appended to its ``x``, their widths in
+    ``info["side_inputs"]`` (metrics.json): a new ``TaskData`` (``data`` is left as it was, so
+    another head fit on it sees the features alone), or ``data`` itself when the head has none
+    or they are already there."""
     arrays_of = getattr(module, "side_input_arrays", None)
     if arrays_of is None or "side_inputs" in data.info:
-        return
+        return data
     name = getattr(module, "head_name", "?")
     if not isinstance(data.x, np.ndarray) or isinstance(data.x, np.memmap):
         raise XperienceError(f"head '{name}' reads side inputs per sample, which streamed "
@@ -55,5 +59,5 @@ def attach_side_inputs(data: TaskData, module) -> None:
         part = np.asarray(array, dtype=np.float32).reshape(len(data.y), -1)
         parts.append(part)
         widths[key] = int(part.shape[1])
-    data.x = np.concatenate(parts, axis=1)
-    data.info["side_inputs"] = widths
+    return replace(data, x=np.concatenate(parts, axis=1),
+                   info={**data.info, "side_inputs": widths})

@@ -17,7 +17,7 @@ from ..io import atomic_write_json
 from ..heads.datamodule import TaskDataModule
 from ..heads.module import HeadModule
 from ..heads.registry import head_module_class
-from ..heads.side_inputs import attach_side_inputs
+from ..heads.side_inputs import with_side_inputs
 from .bootstrap import primary_interval
 from .figures import FigureInputs
 from .run_outputs import clear_previous_run, record_run_outputs, \
@@ -125,7 +125,7 @@ def run_evaluation(cfg: DictConfig) -> dict:
     data.info.update(module.run_info())
     if data.kind in ("classification", "binary") and len(data.class_names) != hp["output_dim"]:
         module.metrics = module.build_metrics_for(len(data.class_names))
-    attach_side_inputs(data, module)
+    data = with_side_inputs(data, module)
     dm = TaskDataModule(data, batch_size=len(data.test_idx), full_batch=True)
     trainer = hydra.utils.instantiate(cfg.trainer, logger=False, callbacks=[])
     trainer.test(module, datamodule=dm, verbose=False)

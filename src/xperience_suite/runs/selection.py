@@ -18,7 +18,6 @@ too).
 
 from __future__ import annotations
 
-import copy
 import csv
 import io as text_io
 import json
@@ -59,11 +58,10 @@ TRIAL_COLUMNS = ("task", "candidate", "head", "settings", "fold", "seed", "metri
 def fit_and_score(task: Task, sel, cfg: DictConfig, seed: int) -> tuple[dict, float]:
     """Fit ``cfg``'s head on the selection data's training part and score its validation part
     (the selection data's ``test_idx``). Returns ``(metrics, fit seconds)``. ``sel`` is left as
-    it was: a head's side inputs go onto a copy, so the next fit sees the features alone."""
-    sel = copy.copy(sel)  # attach_side_inputs replaces x and writes info
-    sel.info = dict(sel.info)
+    it was (``build_module`` puts a head's side inputs on a new ``TaskData``), so the next fit
+    sees the features alone."""
     L.seed_everything(seed, workers=True, verbose=False)
-    module = build_module(task, sel, cfg)
+    module, sel = build_module(task, sel, cfg)
     dm = TaskDataModule(sel, batch_size=cfg.head.get("batch_size") or len(sel.train_idx),
                         full_batch=not module.family.gradient_trained, seed=seed)
     module.fit_scalers(dm.train_x(), dm.train_y())

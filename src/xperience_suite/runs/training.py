@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import hydra
@@ -18,7 +19,7 @@ from ..heads.datamodule import TaskDataModule
 from ..heads.streaming import gather_test_records
 from ..heads.module import HeadModule
 from ..heads.registry import head_module_class
-from ..heads.side_inputs import attach_side_inputs
+from ..heads.side_inputs import with_side_inputs
 from ..metrics.suites import LOWER_IS_BETTER
 from .bootstrap import primary_interval
 from .figures import FigureInputs
@@ -133,7 +134,10 @@ def purge_train(data: TaskData, setting) -> None:
         data.info.update(unseen_test_classes=len(unseen), unseen_test_class_names=unseen)
 
 
-def build_module(task: Task, data: TaskData, cfg: DictConfig) -> HeadModule:
+def build_module(task: Task, data: TaskData, cfg: DictConfig) -> tuple[HeadModule, TaskData]:
+    """The run's head module, and the data it reads: ``data`` with the module's record in
+    ``info`` and its per-sample side inputs after the features (``head=residual``,
+    ``head=temporal``), a new ``TaskData``; ``data`` itself is left as it was."""
     primary, higher = primary_metric_of(task, cfg)
     task_info = {"name": task.name, "display_name": task.display_name, "kind": data.kind,
                  "primary_metric": primary, "higher_is_better": higher,
@@ -152,9 +156,8 @@ def build_module(task: Task, data: TaskData, cfg: DictConfig) -> HeadModule:
         raise XperienceError(f"task '{task.name}' has no metric '{primary}'",
                              key="task.primary_metric",
                              expected=f"one of {list(module.metrics.names)} or null")
-    data.info.update(module.run_info())  # recorded in metrics.json
-    attach_side_inputs(data, module)  # per-sample side inputs (head=residual, head=temporal)
-    return module
+    data = replace(data, info={**data.info, **module.run_info()})  # recorded in metrics.json
+    return module, with_side_inputs(data, module)
 
 
 def instantiate_all(section) -> list:
@@ -229,7 +232,7 @@ def run_training(cfg: DictConfig) -> dict:
         clear_previous_run(out_dir)
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     ws, task, data = build_task_data(cfg)
-    module = build_module(task, data, cfg)
+    module, data = build_module(task, data, cfg)
     has_val = len(data.extra.get("val_idx", ())) > 0
     dm = TaskDataModule(data, batch_size=cfg.head.get("batch_size") or len(data.train_idx),
                         full_batch=not module.family.gradient_trained, seed=int(cfg.seed))
