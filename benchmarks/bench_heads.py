@@ -40,7 +40,7 @@ from omegaconf import open_dict  # noqa: E402
 
 from xperience_suite.errors import XperienceError  # noqa: E402
 from xperience_suite.runs.bootstrap import read_replicates  # noqa: E402
-from xperience_suite.runs.head_choice import resolve_head  # noqa: E402
+from xperience_suite.runs.head_choice import stale_choice  # noqa: E402
 from xperience_suite.report.seed_stats import cell_stats, paired_delta  # noqa: E402
 from xperience_suite.runs.training import run_training  # noqa: E402
 from xperience_suite.tasks import task_names  # noqa: E402
@@ -70,9 +70,9 @@ def one_run(data: list[str], task: str, head: str, seed: int, out: Path,
                  "progress=none"]
     if reuse and (run_dir / "metrics.json").is_file():
         summary = json.loads((run_dir / "metrics.json").read_text())
-        now = resolve_head(compose_run(overrides, run_dir)).head.get("chosen") \
-            if head == "best" else None  # only best's choice can go stale
-        if head != "best" or summary.get("head_chosen") == now:
+        now = stale_choice(summary, compose_run(overrides, run_dir)) \
+            if head == "best" else None  # only best's choice can go stale (composing costs)
+        if now is None:
             return {**summary, "wall": summary["total_seconds"], "dir": str(run_dir)}
         print(f"{run_dir}: ran {summary.get('head_chosen')}, head=best now chooses {now}: "
               f"{'running it again' if run else 'left out'}", flush=True)

@@ -5,6 +5,7 @@ validation targets does change them. ``head=best`` runs each task's recorded win
 from __future__ import annotations
 
 import csv
+import json
 import math
 
 import numpy as np
@@ -13,7 +14,8 @@ from omegaconf import OmegaConf, open_dict
 
 from xperience_suite.errors import XperienceError
 from xperience_suite.runs import selection
-from xperience_suite.runs.head_choice import as_candidate, resolve_head
+from xperience_suite.runs.head_choice import as_candidate, candidate_label, resolve_head, \
+    stale_choice
 from xperience_suite.runs.training import build_task_data, plain, run_training
 from xperience_suite.runs.validation_split import inner_split, selection_data
 from xperience_suite.tasks import task_names
@@ -165,6 +167,15 @@ def test_best_yaml_from_the_selection_runs_the_winner(tmp_path, sample_dir, plai
     assert saved.name == chosen["head"] and saved.choice == "best"
     for key, value in chosen["settings"].items():
         assert saved[key] == value
+    # bench_heads --reuse: the finished run is the shipped head's until best.yaml chooses another
+    written = json.loads((tmp_path / "metrics.json").read_text())
+    assert stale_choice(written, cfg) is None
+    other = next(c for c in OmegaConf.create(CANDIDATES)
+                 if candidate_label(c) != chosen["candidate"])
+    with open_dict(cfg):
+        cfg.head.tasks.temporal_order = other
+    assert stale_choice(written, cfg) == candidate_label(other)
+    assert stale_choice({**written, "head": chosen["head"]}, cfg) is None  # a named head's run
     rows = list(csv.DictReader(open(plain_selection["dir"] / "trials.csv")))
     assert len(rows) == len(TASKS) * 4 * 2  # task x candidate x fold (one seed)
     assert {r["fold"] for r in rows} == {"0", "1"}

@@ -4,10 +4,11 @@ A *candidate* is a head config of the ``head`` group plus settings over it:
 ``{head: ridge, ridge_l2: 100.0}`` is ``head=ridge head.ridge_l2=100.0``. ``conf/head/best.yaml``
 maps every task to the candidate that won the selection (``runs.selection``) under ``tasks:``,
 and under ``by_features: {<features name>: {<task>: ...}}`` the winners of a selection made on that
-feature set (the real log-mel windows: ``raw_logmel_only``), which take precedence; a run with ``head=best`` resolves its task's entry into that head config before the module is
-built. Its other keys (``SHARED_KEYS``: ``head.max_epochs=1``, ``debug=tiny``,
-``head.label_space=embedding``) apply over every task's choice when set; null leaves the chosen
-head's own value.
+feature set (the real log-mel windows: ``raw_logmel_only``), which take precedence; a run with
+``head=best`` resolves its task's entry into that head config before the module is built
+(``stale_choice``: a finished run made with an earlier choice). Its other keys (``SHARED_KEYS``:
+``head.max_epochs=1``, ``debug=tiny``, ``head.label_space=embedding``) apply over every task's
+choice when set; null leaves the chosen head's own value.
 """
 
 from __future__ import annotations
@@ -113,6 +114,17 @@ def resolve_head(cfg: DictConfig) -> DictConfig:
     with open_dict(out):
         out.head = node
     return out
+
+
+def stale_choice(summary: dict, cfg: DictConfig) -> str | None:
+    """For a finished run of ``cfg`` (its metrics.json ``summary``): the head ``head=best`` now
+    chooses for the run's task when the run was made with another one (its ``head_chosen``),
+    so its numbers are not the shipped head's; else None. A run of a named head never goes
+    stale: its head is its config."""
+    if summary.get("head") != BEST:
+        return None
+    now = str(resolve_head(cfg).head.get("chosen"))
+    return None if summary.get("head_chosen") == now else now
 
 
 def head_record(head: DictConfig) -> dict:
