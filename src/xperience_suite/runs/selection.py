@@ -55,11 +55,11 @@ TRIAL_COLUMNS = ("task", "candidate", "head", "settings", "fold", "seed", "metri
                  "fit_seconds", "status", "error")
 
 
-def fit_and_score(task: Task, sel, cfg: DictConfig, seed: int) -> tuple[dict, float]:
-    """Fit ``cfg``'s head on the selection data's training part and score its validation part
-    (the selection data's ``test_idx``). Returns ``(metrics, fit seconds)``. ``sel`` is left as
-    it was (``build_module`` puts a head's side inputs on a new ``TaskData``), so the next fit
-    sees the features alone."""
+def fit_head(task: Task, sel, cfg: DictConfig, seed: int):
+    """Fit ``cfg``'s head on the selection data's training part. Returns ``(module, datamodule,
+    trainer, fit seconds)``; the datamodule's ``test`` part is the validation part. ``sel`` is
+    left as it was (``build_module`` puts a head's side inputs on a new ``TaskData``), so the
+    next fit sees the features alone."""
     L.seed_everything(seed, workers=True, verbose=False)
     module, sel = build_module(task, sel, cfg)
     dm = TaskDataModule(sel, batch_size=cfg.head.get("batch_size") or len(sel.train_idx),
@@ -70,8 +70,17 @@ def fit_and_score(task: Task, sel, cfg: DictConfig, seed: int) -> tuple[dict, fl
         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0)
     t0 = time.perf_counter()
     trainer.fit(module, datamodule=dm)
+    return module, dm, trainer, time.perf_counter() - t0
+
+
+def fit_and_score(task: Task, sel, cfg: DictConfig, seed: int) -> tuple[dict, float]:
+    """``fit_head``, then score the validation part (the selection data's ``test_idx``) by the
+    task's metric suite. Returns ``(metrics, fit and scoring seconds)``."""
+    module, dm, trainer, seconds = fit_head(task, sel, cfg, seed)
+    t0 = time.perf_counter()
     trainer.test(module, datamodule=dm, verbose=False)
-    return {k: float(v) for k, v in module.metrics.compute().items()}, time.perf_counter() - t0
+    scores = {k: float(v) for k, v in module.metrics.compute().items()}
+    return scores, seconds + time.perf_counter() - t0
 
 
 def candidate_cfg(cfg_task: DictConfig, candidate) -> DictConfig:

@@ -1,0 +1,137 @@
+"""Would a blend of heads beat the chosen head on validation? Probability averages of the
+``minimal`` head and the two MLPs, and 3-seed ensembles of each MLP, scored on the head
+selection's own inner validation folds (never the test split).
+
+    python benchmarks/bench_blend_heads.py                    # contact, transitions, objects
+    python benchmarks/bench_blend_heads.py --tasks contact_prediction --seeds 0 1 2
+
+For each task (a label task: classes, pairs or object sets) and each forward-chained fold of
+``runs.validation_split`` (``split.val_folds``, as ``select_heads`` builds them), every member
+is fit on the fold's inner training part by ``runs.selection.fit_head`` (the selection's own
+fit) and its class (or object) probabilities on the fold's validation part are kept. A blend
+averages its members' probabilities (``minimal``, which ignores the seed, joins each seed's
+MLP with its one fit); an ensemble averages one MLP's seeds. Each is decoded and scored by the
+task's own head module and metric suite, as a head's outputs are. The table lists every
+candidate's mean validation score over folds and seeds, next to the task's shipped head
+(``conf/head/best.yaml``) scored the same way, alone (its closed-form outputs are decision
+values, not probabilities, so it is not blended). Writes ``bench_blend_heads.json`` into
+``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+from bench_common import compose  # noqa: E402  (benchmarks/ is on the path when run as a script)
+from omegaconf import OmegaConf  # noqa: E402
+
+from xperience_suite.heads.families import head_family  # noqa: E402
+from xperience_suite.runs.head_choice import (as_candidate, candidate_label,  # noqa: E402
+                                              resolve_head)
+from xperience_suite.runs.selection import candidate_cfg, fit_head  # noqa: E402
+from xperience_suite.runs.training import build_task_data, plain  # noqa: E402
+from xperience_suite.runs.validation_split import num_folds, selection_data  # noqa: E402
+
+MEMBERS = ({"head": "minimal"}, {"head": "mlp"},
+           {"head": "mlp", "hidden": 256, "dropout": 0.2, "weight_decay": 1.0e-2})
+TASKS = ("contact_prediction", "transition_detection", "object_relevance")
+
+
+def probabilities(module, x: np.ndarray) -> torch.Tensor:
+    """Class probabilities (classes, pairs) or per-object probabilities of a fitted head."""
+    module.eval()
+    with torch.no_grad():
+        out = module(torch.from_numpy(np.asarray(x, dtype=np.float32)))
+    return out.softmax(-1) if module.kind in ("classification", "binary") else out.sigmoid()
+
+
+def score(module, probs: torch.Tensor, y: np.ndarray, metric: str) -> float:
+    """``metric`` of ``probs`` as the head module decodes and scores its own outputs."""
+    p = probs.clamp(1e-7, 1 - 1e-7)
+    out = p.log() if module.kind in ("classification", "binary") else torch.logit(p)
+    metrics = module.build_metrics()
+    pred, _ = module.decode(out)
+    module.update_metrics(metrics, out, pred, torch.from_numpy(np.asarray(y)))
+    return float(metrics.compute()[metric])
+
+
+def shipped_candidate(out: Path, task_name: str) -> dict:
+    """The task's head in ``conf/head/best.yaml``, as a candidate (head and settings)."""
+    head = resolve_head(compose(out / task_name, [f"task={task_name}", "head=best"])).head
+    return as_candidate({k: v for k, v in OmegaConf.to_container(head, resolve=True).items()
+                         if k not in ("choice", "chosen")})
+
+
+def blend_scores(task_name: str, seeds: list[int], preset: str, out: Path) -> dict[str, float]:
+    """``{candidate: mean validation score}`` of one task's members, blends and ensembles (and
+    the shipped head alone, ``shipped: <its label>``)."""
+    cfg = compose(out / task_name, [f"task={task_name}", f"data.preset={preset}",
+                                    "trainer=cpu", "progress=none", "logger=none"])
+    _, task, data = build_task_data(cfg)
+    split = plain(cfg.split)
+    folds = [selection_data(data, split, f) for f in range(num_folds(split))]
+    del data  # the test samples go no further
+    metric = str(cfg.task.get("primary_metric") or task.primary_metric)
+    members = {candidate_label(m): m for m in MEMBERS}
+    shipped = shipped_candidate(out, task_name)
+    singles = {**members, f"shipped: {candidate_label(shipped)}": shipped}
+    probs, judge = {}, {}
+    for label, candidate in singles.items():
+        cfg_c = candidate_cfg(cfg, OmegaConf.create(candidate))
+        seeded = head_family(str(cfg_c.head.name)).seeded
+        for f, sel in enumerate(folds):
+            for seed in (seeds if seeded else seeds[:1]):  # a closed-form fit: one per fold
+                module, dm, _, _ = fit_head(task, sel, cfg_c, seed)
+                fed = dm.data
+                probs[label, f, seed] = probabilities(module, fed.x[fed.test_idx])
+                judge[f] = (module, fed.y[fed.test_idx])
+        print(f"{task_name}: {label} fit on {len(folds)} folds", flush=True)
+
+    def mean_score(labels: tuple[str, ...], ensemble: bool = False) -> float:
+        values = []
+        for f in range(len(folds)):
+            for group in ([seeds] if ensemble else [[s] for s in seeds]):
+                stack = [probs.get((lab, f, s), probs.get((lab, f, seeds[0])))
+                         for lab in labels for s in group]
+                module, y = judge[f]
+                values.append(score(module, torch.stack(stack).mean(0), y, metric))
+        return float(np.mean(values))
+
+    res = {label: mean_score((label,)) for label in singles}
+    for pair in itertools.combinations(members, 2):
+        res[" + ".join(pair)] = mean_score(pair)
+    for label, member in members.items():
+        if head_family(member["head"]).seeded:
+            res[f"{len(seeds)}-seed ensemble of {label}"] = mean_score((label,), ensemble=True)
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tasks", nargs="+", default=list(TASKS))
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    ap.add_argument("--preset", default="full", choices=("small", "full"))
+    ap.add_argument("--out", type=Path, default=Path("/tmp/xs_bench_blend"))
+    args = ap.parse_args()
+    results = {t: blend_scores(t, args.seeds, args.preset, args.out) for t in args.tasks}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bench_blend_heads.json").write_text(json.dumps(results, indent=1))
+    for task, res in results.items():
+        shipped = next(v for k, v in res.items() if k.startswith("shipped: "))
+        print(f"\n## {task} (validation folds; mean over folds and seeds {args.seeds})\n\n"
+              "| candidate | val score | minus shipped |\n| --- | --- | --- |")
+        for label, value in sorted(res.items(), key=lambda kv: -kv[1]):
+            print(f"| {label} | {value:.4f} | {value - shipped:+.4f} |")
+
+
+if __name__ == "__main__":
+    main()
