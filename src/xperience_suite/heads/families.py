@@ -10,9 +10,10 @@
 | `residual` | the reference MLP     | (trajectory tasks only)                      | constant velocity + MLP residual, AdamW on MPJPE |
 | `balanced` | one linear layer      | class-balanced closed-form ridge on {-1, +1} | closed-form ridge       |
 | `temporal` | causal 1-D conv over the window and the ones before it | AdamW on weighted CE (classes only) | - |
+| `blend`   | a `minimal` linear layer + the reference MLP | each fit as its own head; their probabilities averaged | - |
 
-Modules of their own (``residual.py``, ``balanced.py``, ``temporal.py``) are picked by
-``registry.py`` (``FAMILY_MODULES``).
+Modules of their own (``residual.py``, ``balanced.py``, ``temporal.py``, ``blend.py``) are
+picked by ``registry.py`` (``FAMILY_MODULES``).
 
 ``ridge`` is the head of the study's audio ablation (``audio_ablation_and_raw_upgrade.py``):
 every task by closed-form ridge on z-scored inputs. ``contrastive`` (``contrastive.py``) is the
@@ -67,6 +68,8 @@ HEAD_FAMILIES: dict[str, HeadFamily] = {f.name: f for f in (
     HeadFamily("balanced", gradient_trained=False, ridge_labels=True, network=_linear),  # balanced.py
     HeadFamily("temporal", gradient_trained=True, ridge_labels=False, network=_mlp,
                kinds=("classification",)),  # temporal.py
+    HeadFamily("blend", gradient_trained=True, ridge_labels=False, network=_mlp,
+               kinds=("classification", "binary", "multilabel")),  # blend.py
 )}
 
 

@@ -73,6 +73,10 @@ class HeadModule(L.LightningModule):
         return self.net(self.scale_x(x))
 
     # -- training ----------------------------------------------------------------------------
+    def train_output(self, x: torch.Tensor) -> torch.Tensor:
+        """What the training loss reads: the head's output (a blend: its trained member's)."""
+        return self(x)
+
     def on_train_start(self):
         self._train_started = time.perf_counter()
 
@@ -82,7 +86,7 @@ class HeadModule(L.LightningModule):
     def training_step(self, batch, batch_idx):
         x, y, _ = batch  # every loader yields (x, y, group)
         if self.automatic_optimization:
-            loss = self.loss(self(x), y)
+            loss = self.loss(self.train_output(x), y)
             self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True,
                      batch_size=len(x))
             return loss
@@ -99,19 +103,26 @@ class HeadModule(L.LightningModule):
         if self.family.ridge_labels:
             return self.fit_ridge_labels(x, y)
         cfg = self.hparams.head
+        return self.fit_logistic(self.net, x, y, int(cfg["gd_steps"]), float(cfg["lr"]),
+                                 float(cfg["l2"]))
+
+    def fit_logistic(self, layer: nn.Linear, x: torch.Tensor, y: torch.Tensor, steps: int,
+                     lr: float, l2: float) -> torch.Tensor:
+        """Fit ``layer`` on z-scored ``x`` by ``steps`` of full-batch gradient descent (step
+        ``lr``) on the kind's loss plus ``l2 * ||W||^2``, from zero, in float64; the last loss."""
         xs = self.scale_x(x).double()
-        weight = torch.zeros_like(self.net.weight, dtype=torch.float64, requires_grad=True)
-        bias = torch.zeros_like(self.net.bias, dtype=torch.float64, requires_grad=True)
-        opt = torch.optim.SGD([weight, bias], lr=float(cfg["lr"]))
+        weight = torch.zeros_like(layer.weight, dtype=torch.float64, requires_grad=True)
+        bias = torch.zeros_like(layer.bias, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.SGD([weight, bias], lr=lr)
         with torch.enable_grad():
-            for _ in range(int(cfg["gd_steps"])):
+            for _ in range(steps):
                 opt.zero_grad()
-                loss = self.loss(F.linear(xs, weight, bias), y) + cfg["l2"] * weight.pow(2).sum()
+                loss = self.loss(F.linear(xs, weight, bias), y) + l2 * weight.pow(2).sum()
                 loss.backward()
                 opt.step()
         with torch.no_grad():
-            self.net.weight.copy_(weight)
-            self.net.bias.copy_(bias)
+            layer.weight.copy_(weight)
+            layer.bias.copy_(bias)
         return loss.detach().float()
 
     def fit_ridge_labels(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

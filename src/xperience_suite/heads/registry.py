@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..errors import XperienceError
 from .balanced import BalancedClassificationHead, BalancedMultilabelHead
+from .blend import BlendClassificationHead, BlendMultilabelHead, BlendPairHead
 from .families import head_family
 from .label_embedding import LabelEmbeddingHead
 from .module import (ClassificationHead, HeadModule, MultilabelHead, PairHead, RegressionHead,
@@ -30,6 +31,8 @@ FAMILY_MODULES: dict[str, dict[str, type[HeadModule]]] = {
     "balanced": {"classification": BalancedClassificationHead,
                  "multilabel": BalancedMultilabelHead},
     "temporal": {"classification": TemporalClassificationHead},
+    "blend": {"classification": BlendClassificationHead, "binary": BlendPairHead,
+              "multilabel": BlendMultilabelHead},
 }
 
 

@@ -103,6 +103,10 @@ class HeadSchema:
     balance: Optional[float] = rule(lambda v: 0 <= v <= 1, "a number in [0, 1]")  # head=balanced
     context: Optional[int] = at_least(1)  # head=temporal: windows before the sample
     kernel_size: Optional[int] = at_least(1)  # head=temporal
+    linear_weight: Optional[float] = rule(lambda v: 0 <= v <= 1, "a number in [0, 1]")  # blend
+    linear_gd_steps: Optional[int] = at_least(1)  # head=blend's linear member
+    linear_lr: Optional[float] = above(0)
+    linear_l2: Optional[float] = at_least(0, "a number")
 
 
 @dataclass
