@@ -14,8 +14,9 @@ MLP with its one fit); an ensemble averages one MLP's seeds. Each is decoded and
 task's own head module and metric suite, as a head's outputs are. The table lists every
 candidate's mean validation score over folds and seeds, next to the task's shipped head
 (``conf/head/best.yaml``) scored the same way, alone (its closed-form outputs are decision
-values, not probabilities, so it is not blended). Writes ``bench_blend_heads.json`` into
-``--out``.
+values, not probabilities, so it is not blended). ``minimal + mlp`` is what ``head=blend``
+computes (its MLP member is ``head=mlp``'s network for a seed, draw for draw), so its score here
+is the blend's in ``select_heads``. Writes ``bench_blend_heads.json`` into ``--out``.
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ def blend_scores(task_name: str, seeds: list[int], preset: str, out: Path) -> di
     members = {candidate_label(m): m for m in MEMBERS}
     shipped = shipped_candidate(out, task_name)
     singles = {**members, f"shipped: {candidate_label(shipped)}": shipped}
+    if candidate_label(shipped) in members:  # the shipped head is a member: scored once
+        del singles[candidate_label(shipped)]
     probs, judge = {}, {}
     for label, candidate in singles.items():
         cfg_c = candidate_cfg(cfg, OmegaConf.create(candidate))

@@ -34,11 +34,15 @@ def test_blend_averages_the_minimal_head_and_the_mlp(tmp_path, episode_dir, task
     summary = run_training(compose_train(blend_dir, _overrides(
         episode_dir, task, "blend", f"head.linear_weight={weight}")))
     run_training(compose_train(minimal_dir, _overrides(episode_dir, task, "minimal")))
+    run_training(compose_train(tmp_path / "mlp", _overrides(episode_dir, task, "mlp")))
     assert summary["status"] == "ok" and summary["head"] == "blend"
-    blend, minimal = _state(blend_dir), _state(minimal_dir)
-    # the linear member is the minimal head's fit, on the same scaled inputs
+    blend, minimal, mlp = _state(blend_dir), _state(minimal_dir), _state(tmp_path / "mlp")
+    # the linear member is the minimal head's fit, on the same scaled inputs; the MLP member is
+    # head=mlp's network for the same seed, draw for draw
     torch.testing.assert_close(blend["linear.weight"], minimal["net.weight"])
     torch.testing.assert_close(blend["linear.bias"], minimal["net.bias"])
+    nets = [k for k in mlp if k.startswith("net.")]
+    assert nets and all(torch.equal(blend[k], mlp[k]) for k in nets)
 
     cfg = compose_train(tmp_path / "check", _overrides(episode_dir, task, "blend",
                                                        f"head.linear_weight={weight}"))

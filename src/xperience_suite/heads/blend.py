@@ -9,7 +9,8 @@ own, chosen on validation like any other (``docs/head_selection.md``; its valida
   descent on the kind's weighted loss, from zero, in float64; ``linear_gd_steps``,
   ``linear_lr``, ``linear_l2``), once, on the whole training part when the scalers are fit;
 - ``net``: the reference MLP (``hidden``, ``layers``, ``dropout``), trained by Lightning on
-  mini-batches as ``head=mlp`` trains it (AdamW on the same loss).
+  mini-batches as ``head=mlp`` trains it (AdamW on the same loss); with the same seed and
+  settings it is ``head=mlp``'s network, draw for draw (the linear member takes no random draw).
 
 In training the loss reads the MLP's output alone (``train_output``); in evaluation
 (validation, the test, ``evaluate.py``) the output is the blend,
@@ -34,7 +35,8 @@ class LinearBlend:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.linear = zero_linear(self.hparams.input_dim, self.hparams.output_dim)
+        with torch.random.fork_rng(devices=[]):  # the MLP's draws stay head=mlp's for a seed
+            self.linear = zero_linear(self.hparams.input_dim, self.hparams.output_dim)
 
     def fit_scalers(self, x_train, y_train):
         """The scalers (and class or positive weights), then the linear member, on the whole
