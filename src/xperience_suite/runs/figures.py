@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -271,6 +272,14 @@ def boundary_timeline(inp: FigureInputs):
 
 
 # -- vectors -------------------------------------------------------------------------------
+def _nan_mean(values: np.ndarray) -> float:
+    """``np.nanmean``, quiet when every value is missing (all-NaN targets of a degenerate run:
+    NaN, which the panel's title shows)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(np.nanmean(values))
+
+
 def wrist_trajectories(inp: FigureInputs):
     """A few test samples' true and predicted future wrist positions (x, y, z), root-relative."""
     _require_test(inp)
@@ -286,7 +295,7 @@ def wrist_trajectories(inp: FigureInputs):
     axes = fig.subplots(len(picks), 3, squeeze=False, sharex=True)
     steps = np.arange(1, horizon + 1)
     for row, i in enumerate(picks):
-        err = {hand: float(np.nanmean(np.linalg.norm(pred[i, :, j] - truth[i, :, j], axis=-1)))
+        err = {hand: _nan_mean(np.linalg.norm(pred[i, :, j] - truth[i, :, j], axis=-1))
                for hand, j in WRIST_JOINTS.items()}
         for c, axis in enumerate("xyz"):
             ax = axes[row, c]
