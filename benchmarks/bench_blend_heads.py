@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPO / "src"))
 from bench_common import compose  # noqa: E402  (benchmarks/ is on the path when run as a script)
 from omegaconf import OmegaConf  # noqa: E402
 
+from xperience_suite.heads.blend import as_output, probabilities  # noqa: E402
 from xperience_suite.heads.families import head_family  # noqa: E402
 from xperience_suite.runs.head_choice import (as_candidate, candidate_label,  # noqa: E402
                                               resolve_head)
@@ -47,18 +48,18 @@ MEMBERS = ({"head": "minimal"}, {"head": "mlp"},
 TASKS = ("contact_prediction", "transition_detection", "object_relevance")
 
 
-def probabilities(module, x: np.ndarray) -> torch.Tensor:
+def head_probabilities(module, x: np.ndarray) -> torch.Tensor:
     """Class probabilities (classes, pairs) or per-object probabilities of a fitted head."""
     module.eval()
     with torch.no_grad():
         out = module(torch.from_numpy(np.asarray(x, dtype=np.float32)))
-    return out.softmax(-1) if module.kind in ("classification", "binary") else out.sigmoid()
+    return probabilities(module.kind, out)
 
 
 def score(module, probs: torch.Tensor, y: np.ndarray, metric: str) -> float:
-    """``metric`` of ``probs`` as the head module decodes and scores its own outputs."""
-    p = probs.clamp(1e-7, 1 - 1e-7)
-    out = p.log() if module.kind in ("classification", "binary") else torch.logit(p)
+    """``metric`` of ``probs`` as the head module decodes and scores its own outputs (as
+    ``head=blend`` returns its blended probabilities)."""
+    out = as_output(module.kind, probs)
     metrics = module.build_metrics()
     pred, _ = module.decode(out)
     module.update_metrics(metrics, out, pred, torch.from_numpy(np.asarray(y)))
@@ -95,7 +96,7 @@ def blend_scores(task_name: str, seeds: list[int], preset: str, out: Path) -> di
             for seed in (seeds if seeded else seeds[:1]):  # a closed-form fit: one per fold
                 module, dm, _, _ = fit_head(task, sel, cfg_c, seed)
                 fed = dm.data
-                probs[label, f, seed] = probabilities(module, fed.x[fed.test_idx])
+                probs[label, f, seed] = head_probabilities(module, fed.x[fed.test_idx])
                 judge[f] = (module, fed.y[fed.test_idx])
         print(f"{task_name}: {label} fit on {len(folds)} folds", flush=True)
 

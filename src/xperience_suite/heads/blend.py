@@ -12,8 +12,8 @@ own, chosen on validation like any other (``docs/head_selection.md``; its valida
   mini-batches as ``head=mlp`` trains it (AdamW on the same loss); with the same seed and
   settings it is ``head=mlp``'s network, draw for draw (the linear member takes no random draw).
 
-In training the loss reads the MLP's output alone (``train_output``); in evaluation
-(validation, the test, ``evaluate.py``) the output is the blend,
+In training (``self.training``) the output, which the loss reads, is the MLP's alone; in
+evaluation (validation, the test, ``evaluate.py``) the output is the blend,
 ``p = linear_weight * p_linear + (1 - linear_weight) * p_mlp``, with ``p`` the softmax over
 classes (classes, pairs) or each object's sigmoid (object sets), returned as its log (classes)
 or logit (objects), so every decode and metric reads it as it reads any head's output.
@@ -28,6 +28,22 @@ from .module import ClassificationHead, MultilabelHead, PairHead
 from .networks import zero_linear
 
 EPS = 1e-7  # probabilities are clipped to [EPS, 1 - EPS] before the log / logit
+#: task kind -> (head output -> probabilities, probabilities -> head output)
+_MAPS = {
+    "classification": (lambda out: out.softmax(-1), torch.log),
+    "binary": (lambda out: out.softmax(-1), torch.log),
+    "multilabel": (torch.sigmoid, torch.logit),
+}
+
+
+def probabilities(kind: str, out: torch.Tensor) -> torch.Tensor:
+    """A label head's outputs as probabilities: softmax over classes, each object's sigmoid."""
+    return _MAPS[kind][0](out)
+
+
+def as_output(kind: str, p: torch.Tensor) -> torch.Tensor:
+    """Probabilities back as a head's outputs (log or logit), which every decode reads."""
+    return _MAPS[kind][1](p.clamp(EPS, 1 - EPS))
 
 
 class LinearBlend:
@@ -52,43 +68,24 @@ class LinearBlend:
             self.x_mean.device), int(cfg["linear_gd_steps"]), float(cfg["linear_lr"]),
             float(cfg["linear_l2"]))
 
-    def train_output(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(self.scale_x(x))
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.training:
-            return self.train_output(x)
+        """In training the MLP's output (what the loss trains); in evaluation the blend."""
         xs = self.scale_x(x)
+        if self.training:
+            return self.net(xs)
         w = float(self.hparams.head["linear_weight"])
-        p = w * self.probabilities(self.linear(xs)) + (1 - w) * self.probabilities(self.net(xs))
-        return self.from_probabilities(p.clamp(EPS, 1 - EPS))
+        p = (w * probabilities(self.kind, self.linear(xs))
+             + (1 - w) * probabilities(self.kind, self.net(xs)))
+        return as_output(self.kind, p)
 
 
-class SoftmaxBlend(LinearBlend):
-    @staticmethod
-    def probabilities(out: torch.Tensor) -> torch.Tensor:
-        return out.softmax(-1)
-
-    @staticmethod
-    def from_probabilities(p: torch.Tensor) -> torch.Tensor:
-        return p.log()
-
-
-class BlendClassificationHead(SoftmaxBlend, ClassificationHead):
+class BlendClassificationHead(LinearBlend, ClassificationHead):
     """Classes: the blend of the two heads' class probabilities."""
 
 
-class BlendPairHead(SoftmaxBlend, PairHead):
+class BlendPairHead(LinearBlend, PairHead):
     """Pairs (temporal order, misalignment): the blend of the two heads' class probabilities."""
 
 
 class BlendMultilabelHead(LinearBlend, MultilabelHead):
     """Object sets: the blend of the two heads' per-object probabilities."""
-
-    @staticmethod
-    def probabilities(out: torch.Tensor) -> torch.Tensor:
-        return out.sigmoid()
-
-    @staticmethod
-    def from_probabilities(p: torch.Tensor) -> torch.Tensor:
-        return torch.logit(p)

@@ -73,10 +73,6 @@ class HeadModule(L.LightningModule):
         return self.net(self.scale_x(x))
 
     # -- training ----------------------------------------------------------------------------
-    def train_output(self, x: torch.Tensor) -> torch.Tensor:
-        """What the training loss reads: the head's output (a blend: its trained member's)."""
-        return self(x)
-
     def on_train_start(self):
         self._train_started = time.perf_counter()
 
@@ -86,7 +82,7 @@ class HeadModule(L.LightningModule):
     def training_step(self, batch, batch_idx):
         x, y, _ = batch  # every loader yields (x, y, group)
         if self.automatic_optimization:
-            loss = self.loss(self.train_output(x), y)
+            loss = self.loss(self(x), y)
             self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True,
                      batch_size=len(x))
             return loss
