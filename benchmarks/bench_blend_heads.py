@@ -32,13 +32,12 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
-from bench_common import compose  # noqa: E402  (benchmarks/ is on the path when run as a script)
+from bench_common import compose, shipped_candidate  # noqa: E402  (benchmarks/ on the path)
 from omegaconf import OmegaConf  # noqa: E402
 
 from xperience_suite.heads.blend import as_output, probabilities  # noqa: E402
 from xperience_suite.heads.families import head_family  # noqa: E402
-from xperience_suite.runs.head_choice import (as_candidate, candidate_label,  # noqa: E402
-                                              resolve_head)
+from xperience_suite.runs.head_choice import candidate_label  # noqa: E402
 from xperience_suite.runs.selection import candidate_cfg, fit_head  # noqa: E402
 from xperience_suite.runs.training import build_task_data, plain  # noqa: E402
 from xperience_suite.runs.validation_split import num_folds, selection_data  # noqa: E402
@@ -64,13 +63,6 @@ def score(module, probs: torch.Tensor, y: np.ndarray, metric: str) -> float:
     pred, _ = module.decode(out)
     module.update_metrics(metrics, out, pred, torch.from_numpy(np.asarray(y)))
     return float(metrics.compute()[metric])
-
-
-def shipped_candidate(out: Path, task_name: str) -> dict:
-    """The task's head in ``conf/head/best.yaml``, as a candidate (head and settings)."""
-    head = resolve_head(compose(out / task_name, [f"task={task_name}", "head=best"])).head
-    return as_candidate({k: v for k, v in OmegaConf.to_container(head, resolve=True).items()
-                         if k not in ("choice", "chosen")})
 
 
 def blend_scores(task_name: str, seeds: list[int], preset: str, out: Path) -> dict[str, float]:

@@ -1,11 +1,14 @@
-"""Shared by the benchmark scripts: a composed train config for an in-process run."""
+"""Shared by the benchmark scripts: a composed train config for an in-process run, and the
+head ``conf/head/best.yaml`` ships for a task, as a selection candidate."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from hydra import compose as hydra_compose, initialize_config_dir
-from omegaconf import open_dict
+from omegaconf import OmegaConf, open_dict
+
+from xperience_suite.runs.head_choice import as_candidate, resolve_head
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -19,3 +22,12 @@ def compose(out_dir: Path, overrides: list[str]):
         del cfg["hydra"]
     out_dir.mkdir(parents=True, exist_ok=True)
     return cfg
+
+
+def shipped_candidate(out_dir: Path, task_name: str, overrides: list[str] = ()) -> dict:
+    """The task's head in ``conf/head/best.yaml`` (for the data and features of ``overrides``),
+    as a selection candidate (head and settings)."""
+    head = resolve_head(compose(out_dir / task_name, [f"task={task_name}", "head=best",
+                                                      *overrides])).head
+    return as_candidate({k: v for k, v in OmegaConf.to_container(head, resolve=True).items()
+                         if k not in ("choice", "chosen")})
