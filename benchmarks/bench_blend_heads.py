@@ -32,15 +32,12 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
-from bench_common import compose, shipped_candidate  # noqa: E402  (benchmarks/ on the path)
-from omegaconf import OmegaConf  # noqa: E402
+from bench_common import (fold_fits, shipped_candidate,  # noqa: E402  (benchmarks/ on the path)
+                          validation_folds)
 
 from xperience_suite.heads.blend import as_output, probabilities  # noqa: E402
 from xperience_suite.heads.families import head_family  # noqa: E402
 from xperience_suite.runs.head_choice import candidate_label  # noqa: E402
-from xperience_suite.runs.selection import candidate_cfg, fit_head  # noqa: E402
-from xperience_suite.runs.training import build_task_data, plain  # noqa: E402
-from xperience_suite.runs.validation_split import num_folds, selection_data  # noqa: E402
 
 MEMBERS = ({"head": "minimal"}, {"head": "mlp"},
            {"head": "mlp", "hidden": 256, "dropout": 0.2, "weight_decay": 1.0e-2})
@@ -68,28 +65,16 @@ def score(module, probs: torch.Tensor, y: np.ndarray, metric: str) -> float:
 def blend_scores(task_name: str, seeds: list[int], preset: str, out: Path) -> dict[str, float]:
     """``{candidate: mean validation score}`` of one task's members, blends and ensembles (and
     the shipped head alone, ``shipped: <its label>``)."""
-    cfg = compose(out / task_name, [f"task={task_name}", f"data.preset={preset}",
-                                    "trainer=cpu", "progress=none", "logger=none"])
-    _, task, data = build_task_data(cfg)
-    split = plain(cfg.split)
-    folds = [selection_data(data, split, f) for f in range(num_folds(split))]
-    del data  # the test samples go no further
+    cfg, task, folds = validation_folds(out, task_name, [f"data.preset={preset}"])
     metric = str(cfg.task.get("primary_metric") or task.primary_metric)
     members = {candidate_label(m): m for m in MEMBERS}
     shipped = shipped_candidate(out, task_name)
-    singles = {**members, f"shipped: {candidate_label(shipped)}": shipped}
-    if candidate_label(shipped) in members:  # the shipped head is a member: scored once
-        del singles[candidate_label(shipped)]
+    singles = {candidate_label(shipped): shipped, **members}  # a member shipped: fit once
     probs, judge = {}, {}
     for label, candidate in singles.items():
-        cfg_c = candidate_cfg(cfg, OmegaConf.create(candidate))
-        seeded = head_family(str(cfg_c.head.name)).seeded
-        for f, sel in enumerate(folds):
-            for seed in (seeds if seeded else seeds[:1]):  # a closed-form fit: one per fold
-                module, dm, _, _ = fit_head(task, sel, cfg_c, seed)
-                fed = dm.data
-                probs[label, f, seed] = head_probabilities(module, fed.x[fed.test_idx])
-                judge[f] = (module, fed.y[fed.test_idx])
+        for f, seed, module, x_val, y_val in fold_fits(cfg, task, folds, candidate, seeds):
+            probs[label, f, seed] = head_probabilities(module, x_val)
+            judge[f] = (module, y_val)
         print(f"{task_name}: {label} fit on {len(folds)} folds", flush=True)
 
     def mean_score(labels: tuple[str, ...], ensemble: bool = False) -> float:
@@ -103,6 +88,9 @@ def blend_scores(task_name: str, seeds: list[int], preset: str, out: Path) -> di
         return float(np.mean(values))
 
     res = {label: mean_score((label,)) for label in singles}
+    shipped_label = candidate_label(shipped)
+    res[f"shipped: {shipped_label}"] = res[shipped_label] if shipped_label in members \
+        else res.pop(shipped_label)
     for pair in itertools.combinations(members, 2):
         res[" + ".join(pair)] = mean_score(pair)
     for label, member in members.items():

@@ -46,14 +46,10 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
-from bench_common import compose, shipped_candidate  # noqa: E402  (benchmarks/ on the path)
-from omegaconf import OmegaConf  # noqa: E402
+from bench_common import (fold_fits, shipped_candidate,  # noqa: E402  (benchmarks/ on the path)
+                          validation_folds)
 
-from xperience_suite.heads.families import head_family  # noqa: E402
 from xperience_suite.runs.head_choice import candidate_label  # noqa: E402
-from xperience_suite.runs.selection import candidate_cfg, fit_head  # noqa: E402
-from xperience_suite.runs.training import build_task_data, plain  # noqa: E402
-from xperience_suite.runs.validation_split import num_folds, selection_data  # noqa: E402
 
 MEMBERS = ({"head": "minimal"}, {"head": "mlp"})
 TASKS = ("timeline_action", "timeline_subtask", "next_action", "contact_prediction",
@@ -103,41 +99,30 @@ def rules(pred: np.ndarray, conf: np.ndarray, prob: np.ndarray,
 
 def task_scores(task_name: str, seeds: list[int], overrides: list[str], out: Path) -> dict:
     """``{candidate: {rule: [mean macro-F1, mean coverage]}}`` over folds and seeds."""
-    cfg = compose(out / task_name, [f"task={task_name}", "trainer=cpu", "progress=none",
-                                    "logger=none", *overrides])
-    _, task, data = build_task_data(cfg)
-    split = plain(cfg.split)
-    folds = [selection_data(data, split, f) for f in range(num_folds(split))]
-    del data  # the test samples go no further
+    cfg, task, folds = validation_folds(out, task_name, overrides)
     shipped = shipped_candidate(out, task_name, overrides)
     candidates = {candidate_label(m): m for m in MEMBERS}
     candidates.setdefault(candidate_label(shipped), shipped)
     shipped_label = candidate_label(shipped)
     res = {}
     for label, candidate in candidates.items():
-        cfg_c = candidate_cfg(cfg, OmegaConf.create(candidate))
-        seeded = head_family(str(cfg_c.head.name)).seeded
         cells: dict[str, list[tuple[float, float]]] = {}
-        for sel in folds:
-            for seed in (seeds if seeded else seeds[:1]):
-                module, dm, _, _ = fit_head(task, sel, cfg_c, seed)
-                fed = dm.data
-                module.eval()
-                with torch.no_grad():
-                    output = module(torch.from_numpy(np.asarray(fed.x[fed.test_idx],
-                                                                dtype=np.float32)))
-                    pred, conf = module.decode(output)
-                truth = np.asarray(fed.y[fed.test_idx])
-                suite = module.build_metrics()
-                module.update_metrics(suite, output, pred, torch.from_numpy(truth))
-                pred, conf = pred.numpy(), conf.numpy()
-                prob = module.ranking_scores(output).softmax(-1).double().numpy()
-                seen = (module.class_weight > 0).double().numpy()
-                plain_score = macro_f1_with_abstention(pred, truth)
-                assert abs(plain_score - suite.compute()["macro_f1"]) < 1e-9, task_name
-                for rule, decoded in rules(pred, conf, prob, seen).items():
-                    cells.setdefault(rule, []).append(
-                        (macro_f1_with_abstention(decoded, truth), float(np.mean(decoded >= 0))))
+        for _, _, module, x_val, y_val in fold_fits(cfg, task, folds, candidate, seeds):
+            module.eval()
+            with torch.no_grad():
+                output = module(torch.from_numpy(np.asarray(x_val, dtype=np.float32)))
+                pred, conf = module.decode(output)
+            truth = np.asarray(y_val)
+            suite = module.build_metrics()
+            module.update_metrics(suite, output, pred, torch.from_numpy(truth))
+            pred, conf = pred.numpy(), conf.numpy()
+            prob = module.ranking_scores(output).softmax(-1).double().numpy()
+            seen = (module.class_weight > 0).double().numpy()
+            plain_score = macro_f1_with_abstention(pred, truth)
+            assert abs(plain_score - suite.compute()["macro_f1"]) < 1e-9, task_name
+            for rule, decoded in rules(pred, conf, prob, seen).items():
+                cells.setdefault(rule, []).append(
+                    (macro_f1_with_abstention(decoded, truth), float(np.mean(decoded >= 0))))
         res[("shipped: " if label == shipped_label else "") + label] = {
             rule: [float(np.mean([v[0] for v in vals])), float(np.mean([v[1] for v in vals]))]
             for rule, vals in cells.items()}
