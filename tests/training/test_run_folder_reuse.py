@@ -4,6 +4,7 @@ user's files in it are never deleted."""
 from __future__ import annotations
 
 import json
+import warnings
 
 import pytest
 
@@ -17,15 +18,43 @@ def _base(episode_dir):
     return ["data=episode", f"data.root={episode_dir}", "head=minimal", "head.gd_steps=5", *TINY]
 
 
+# the third run's log folder holds a user's file, so Lightning warns that it is not empty
+@pytest.mark.filterwarnings("ignore:Experiment logs directory")
 def test_second_run_into_the_same_folder_leaves_no_stale_outputs(tmp_path, episode_dir):
     run = tmp_path / "run"
-    run_training(compose_train(run, [*_base(episode_dir), "task=hand_forecast"]))
+    loggers = "logger=many"  # csv and tensorboard
+    run_training(compose_train(run, [*_base(episode_dir), "task=hand_forecast", loggers]))
     assert (run / "predictions.npz").is_file()
+    assert "final/mpjpe" in (run / "csv" / "metrics.csv").read_text()
+    first_events = sorted((run / "tensorboard").glob("events.out.tfevents.*"))
+    assert first_events
     (run / "notes.txt").write_text("the user's notes")
-    run_training(compose_train(run, [*_base(episode_dir), "task=timeline_action"]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_training(compose_train(run, [*_base(episode_dir), "task=timeline_action", loggers]))
     assert not (run / "predictions.npz").exists()  # the forecast's arrays are gone
     assert json.loads((run / "metrics.json").read_text())["task"] == "timeline_action"
+    # the loggers' files are this run's alone: no forecast rows in the CSV log, no old events
+    log = (run / "csv" / "metrics.csv").read_text()
+    assert "final/macro_f1" in log and "mpjpe" not in log
+    events = sorted((run / "tensorboard").glob("events.out.tfevents.*"))
+    assert events and not set(events) & set(first_events)
+    assert not [w for w in caught if "exists and is not empty" in str(w.message)]
     assert (run / "notes.txt").read_text() == "the user's notes"
+    # a user's file in the log folder stays through the next run too
+    (run / "csv" / "my_plot.py").write_text("# the user's script beside the log")
+    run_training(compose_train(run, [*_base(episode_dir), "task=hand_forecast", loggers]))
+    assert (run / "csv" / "my_plot.py").read_text() == "# the user's script beside the log"
+    assert "final/macro_f1" not in (run / "csv" / "metrics.csv").read_text()
+
+
+def test_a_log_it_did_not_write_is_refused_not_replaced(tmp_path, episode_dir):
+    run = tmp_path / "run"
+    (run / "csv").mkdir(parents=True)
+    (run / "csv" / "metrics.csv").write_text("epoch,my_own_metric\n0,1.0\n")
+    with pytest.raises(XperienceError, match="csv/metrics.csv"):
+        run_training(compose_train(run, [*_base(episode_dir), "task=timeline_action"]))
+    assert (run / "csv" / "metrics.csv").read_text() == "epoch,my_own_metric\n0,1.0\n"
 
 
 def test_outputs_it_cannot_prove_it_wrote_are_refused(tmp_path, episode_dir):

@@ -15,10 +15,15 @@ from ..tasks.base import TaskData
 from ..windows.window_set import WindowSet
 from .figures import FigureInputs, write_figures
 
-#: what a run (or an evaluation) writes into its folder, besides Hydra's and the loggers' files
+#: what a run (or an evaluation) writes into its folder, besides Hydra's files; with the files
+#: the loggers of ``conf/logger`` rewrite in place (Lightning replaces a reused folder's
+#: ``metrics.csv`` and ``hparams.yaml``), so a foreign one is refused like any output
 RUN_OUTPUTS = ("metrics.json", "predictions.csv", "predictions.npz", "feature_manifest.json",
                "split_manifest.csv", "split_frames.csv", "bootstrap.npz", "config.yaml",
-               "checkpoints/last.ckpt", "checkpoints/best.ckpt")
+               "checkpoints/last.ckpt", "checkpoints/best.ckpt",
+               "csv/metrics.csv", "csv/hparams.yaml", "tensorboard/hparams.yaml")
+#: files a run adds under new names (recorded when written since the run started)
+NEW_OUTPUTS = ("checkpoints/*.ckpt", "*.png", "tensorboard/events.out.tfevents.*")
 
 
 def clear_previous_run(out_dir: Path, keep: Path | None = None) -> list[str]:
@@ -41,12 +46,13 @@ def clear_previous_run(out_dir: Path, keep: Path | None = None) -> list[str]:
 
 
 def record_run_outputs(out_dir: Path, since_ns: int) -> None:
-    """List this run's outputs (``RUN_OUTPUTS``, and the checkpoints and figures written since
-    ``since_ns``) as the framework's own, for ``clear_previous_run`` of a later run into the
-    same folder."""
+    """List this run's outputs (``RUN_OUTPUTS``, and the checkpoints, figures and event files
+    written since ``since_ns``, ``NEW_OUTPUTS``) as the framework's own, for
+    ``clear_previous_run`` of a later run into the same folder. Called once the loggers are
+    finalized, so their files are listed as they stay."""
     out_dir = Path(out_dir)
     files = [out_dir / n for n in RUN_OUTPUTS if (out_dir / n).is_file()]
-    for pattern in ("checkpoints/*.ckpt", "*.png"):
+    for pattern in NEW_OUTPUTS:
         files += [p for p in out_dir.glob(pattern) if p.stat().st_mtime_ns >= since_ns]
     record_outputs(out_dir, files, tool="xperience_suite.run")
 

@@ -275,11 +275,11 @@ def run_training(cfg: DictConfig) -> dict:
     summary["train_seconds"] = module.train_seconds
     summary["overhead_seconds"] = summary["total_seconds"] - module.train_seconds
     atomic_write_json(out_dir / "metrics.json", summary, indent=2)
-    record_run_outputs(out_dir, started_ns)
     for lg in trainer.loggers:
         lg.log_metrics({f"final/{k}": v for k, v in summary["metrics"].items()})
         lg.finalize("success")
     log_wandb_run(trainer, module, summary, data, plain(cfg), out_dir)
+    record_run_outputs(out_dir, started_ns)  # after the loggers wrote their files
     for w in summary["warnings"]:
         log.warning(w)
     log.info("%s [%s, %s] test %s = %.4f%s", task.name, cfg.head.name, summary["features"],
