@@ -48,13 +48,17 @@ def test_second_run_into_the_same_folder_leaves_no_stale_outputs(tmp_path, episo
     assert "final/macro_f1" not in (run / "csv" / "metrics.csv").read_text()
 
 
-def test_a_log_it_did_not_write_is_refused_not_replaced(tmp_path, episode_dir):
+@pytest.mark.parametrize("log", ["csv/metrics.csv", "tensorboard/events.out.tfevents.1.host"])
+def test_a_log_it_did_not_write_is_refused_not_replaced(tmp_path, episode_dir, log):
+    """A CSV log Lightning would replace, or an event file TensorBoard would merge with the new
+    run's curves."""
     run = tmp_path / "run"
-    (run / "csv").mkdir(parents=True)
-    (run / "csv" / "metrics.csv").write_text("epoch,my_own_metric\n0,1.0\n")
-    with pytest.raises(XperienceError, match="csv/metrics.csv"):
-        run_training(compose_train(run, [*_base(episode_dir), "task=timeline_action"]))
-    assert (run / "csv" / "metrics.csv").read_text() == "epoch,my_own_metric\n0,1.0\n"
+    (run / log).parent.mkdir(parents=True)
+    (run / log).write_text("epoch,my_own_metric\n0,1.0\n")
+    with pytest.raises(XperienceError, match=log):
+        run_training(compose_train(run, [*_base(episode_dir), "task=timeline_action",
+                                         "logger=many"]))
+    assert (run / log).read_text() == "epoch,my_own_metric\n0,1.0\n"
 
 
 def test_outputs_it_cannot_prove_it_wrote_are_refused(tmp_path, episode_dir):

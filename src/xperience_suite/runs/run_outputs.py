@@ -24,6 +24,9 @@ RUN_OUTPUTS = ("metrics.json", "predictions.csv", "predictions.npz", "feature_ma
                "csv/metrics.csv", "csv/hparams.yaml", "tensorboard/hparams.yaml")
 #: files a run adds under new names (recorded when written since the run started)
 NEW_OUTPUTS = ("checkpoints/*.ckpt", "*.png", "tensorboard/events.out.tfevents.*")
+#: of those, the ones a reader merges with the new run's (TensorBoard reads every event file of
+#: the folder), so one left from an earlier run is refused like a fixed-name output
+MERGED_OUTPUTS = ("tensorboard/events.out.tfevents.*",)
 
 
 def clear_previous_run(out_dir: Path, keep: Path | None = None) -> list[str]:
@@ -38,6 +41,8 @@ def clear_previous_run(out_dir: Path, keep: Path | None = None) -> list[str]:
         kept = [Path(keep).resolve().relative_to(out_dir.resolve()).as_posix()]
     removed = remove_own(out_dir, keep=kept)
     left = [name for name in RUN_OUTPUTS if (out_dir / name).exists() and name not in kept]
+    left += sorted(p.relative_to(out_dir).as_posix() for pattern in MERGED_OUTPUTS
+                   for p in out_dir.glob(pattern))
     if left:
         raise XperienceError(f"the run folder holds {', '.join(left)} from an earlier run that "
                              f"this framework cannot prove it wrote", file=out_dir, key=left[0],
