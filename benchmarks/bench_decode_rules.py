@@ -27,9 +27,10 @@ It predicts for a window from the whole scored set (transductive), so a head usi
 a different kind of head than the study's.
 
 For each task, candidate, fold and seed the head is fit on the fold's inner training part by
-``runs.selection.fit_head`` (the selection's own fit); each rule's macro-F1 is computed here
-(``macro_f1_with_abstention``, the study's definition with withheld windows) and checked against
-the task's metric suite when nothing is withheld. The table lists each candidate's mean over
+``runs.selection.fit_head`` (the selection's own fit); each rule's macro-F1 is the study's
+(``SupportedClassScores``, a withheld window as one more class without support:
+``macro_f1_with_abstention``), and with nothing withheld it is checked against the task's own
+metric suite fed by the head's decode. The table lists each candidate's mean over
 folds and seeds, with the share answered (coverage). Writes ``bench_decode_rules_<data>.json`` into
 ``--out``.
 """
@@ -49,6 +50,7 @@ sys.path.insert(0, str(REPO / "src"))
 from bench_common import (fold_fits, shipped_candidate,  # noqa: E402  (benchmarks/ on the path)
                           validation_folds)
 
+from xperience_suite.metrics.classification import SupportedClassScores  # noqa: E402
 from xperience_suite.runs.head_choice import candidate_label  # noqa: E402
 
 MEMBERS = ({"head": "minimal"}, {"head": "mlp"})
@@ -59,16 +61,14 @@ EM_STEPS = 100  # EM iterations of the prior estimate
 LEAST = (0.1, 0.2, 0.3, 0.5)
 
 
-def macro_f1_with_abstention(pred: np.ndarray, truth: np.ndarray) -> float:
-    """Mean F1 over the classes with support in ``truth``; ``pred`` < 0 is withheld: a miss of
-    its true class, no class's false positive."""
-    f1 = []
-    for c in np.unique(truth):
-        tp = np.sum((pred == c) & (truth == c))
-        fp = np.sum((pred == c) & (truth != c))
-        fn = np.sum((pred != c) & (truth == c))
-        f1.append(2 * tp / (2 * tp + fp + fn))
-    return float(np.mean(f1))
+def macro_f1_with_abstention(pred: np.ndarray, truth: np.ndarray, num_classes: int) -> float:
+    """The study's macro-F1 (``SupportedClassScores``: mean over the classes with support in
+    ``truth``); a withheld window (``pred`` < 0) is scored as one more class that no window truly
+    has, so it is a miss of its true class and no real class's false positive."""
+    scores = SupportedClassScores(num_classes + 1)
+    scores.update(torch.from_numpy(np.where(pred < 0, num_classes, pred)),
+                  torch.from_numpy(truth))
+    return float(scores.compute()["macro_f1"])
 
 
 def prior_em(prob: np.ndarray, seen: np.ndarray, steps: int = EM_STEPS) -> np.ndarray:
@@ -101,9 +101,9 @@ def task_scores(task_name: str, seeds: list[int], overrides: list[str], out: Pat
     """``{candidate: {rule: [mean macro-F1, mean coverage]}}`` over folds and seeds."""
     cfg, task, folds = validation_folds(out, task_name, overrides)
     shipped = shipped_candidate(out, task_name, overrides)
-    candidates = {candidate_label(m): m for m in MEMBERS}
-    candidates.setdefault(candidate_label(shipped), shipped)
     shipped_label = candidate_label(shipped)
+    candidates = {candidate_label(m): m for m in MEMBERS}
+    candidates.setdefault(shipped_label, shipped)
     res = {}
     for label, candidate in candidates.items():
         cells: dict[str, list[tuple[float, float]]] = {}
@@ -118,11 +118,12 @@ def task_scores(task_name: str, seeds: list[int], overrides: list[str], out: Pat
             pred, conf = pred.numpy(), conf.numpy()
             prob = module.ranking_scores(output).softmax(-1).double().numpy()
             seen = (module.class_weight > 0).double().numpy()
-            plain_score = macro_f1_with_abstention(pred, truth)
+            classes = max(prob.shape[1], int(truth.max()) + 1)
+            plain_score = macro_f1_with_abstention(pred, truth, classes)
             assert abs(plain_score - suite.compute()["macro_f1"]) < 1e-9, task_name
             for rule, decoded in rules(pred, conf, prob, seen).items():
-                cells.setdefault(rule, []).append(
-                    (macro_f1_with_abstention(decoded, truth), float(np.mean(decoded >= 0))))
+                score = macro_f1_with_abstention(decoded, truth, classes)
+                cells.setdefault(rule, []).append((score, float(np.mean(decoded >= 0))))
         res[("shipped: " if label == shipped_label else "") + label] = {
             rule: [float(np.mean([v[0] for v in vals])), float(np.mean([v[1] for v in vals]))]
             for rule, vals in cells.items()}

@@ -278,8 +278,8 @@ def run_training(cfg: DictConfig) -> dict:
     for lg in trainer.loggers:
         lg.log_metrics({f"final/{k}": v for k, v in summary["metrics"].items()})
         lg.finalize("success")
-    log_wandb_run(trainer, module, summary, data, plain(cfg), out_dir)
     record_run_outputs(out_dir, started_ns)  # after the loggers wrote their files
+    log_wandb_run(trainer, module, summary, data, plain(cfg), out_dir)
     for w in summary["warnings"]:
         log.warning(w)
     log.info("%s [%s, %s] test %s = %.4f%s", task.name, cfg.head.name, summary["features"],
