@@ -61,6 +61,29 @@ def test_a_log_it_did_not_write_is_refused_not_replaced(tmp_path, episode_dir, l
     assert (run / log).read_text() == "epoch,my_own_metric\n0,1.0\n"
 
 
+def test_renamed_and_outside_log_folders_are_kept_like_the_run_folder(tmp_path, episode_dir):
+    """The loggers' files are found by their actual ``log_dir``: a renamed CSV folder inside the
+    run folder, and a TensorBoard folder outside it (which keeps its own list), are replaced when
+    an earlier run wrote them and refused when it cannot prove it did."""
+    run, shared = tmp_path / "run", tmp_path / "shared_logs"
+    loggers = ["logger=many", "logger.csv.name=my_logs", f"logger.tensorboard.save_dir={shared}"]
+    cfg = lambda task: compose_train(run, [*_base(episode_dir), f"task={task}", *loggers])  # noqa: E731
+    run_training(cfg("hand_forecast"))
+    assert "final/mpjpe" in (run / "my_logs" / "metrics.csv").read_text()
+    first_events = sorted((shared / "tensorboard").glob("events.out.tfevents.*"))
+    assert first_events and not (run / "tensorboard").exists()
+    run_training(cfg("timeline_action"))  # both replaced: nothing of the first run is left
+    assert "mpjpe" not in (run / "my_logs" / "metrics.csv").read_text()
+    events = sorted((shared / "tensorboard").glob("events.out.tfevents.*"))
+    assert events and not set(events) & set(first_events)
+    for log in (run / "my_logs" / "metrics.csv", shared / "tensorboard" / "hparams.yaml"):
+        log.write_text("edited by the user\n")  # no longer provably the framework's
+        with pytest.raises(XperienceError, match=log.name):
+            run_training(cfg("timeline_action"))
+        assert log.read_text() == "edited by the user\n"
+        log.unlink()
+
+
 def test_outputs_it_cannot_prove_it_wrote_are_refused(tmp_path, episode_dir):
     run = tmp_path / "run"
     run.mkdir()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import warnings
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 import numpy as np
 
 from ..errors import XperienceError
@@ -15,51 +17,91 @@ from ..tasks.base import TaskData
 from ..windows.window_set import WindowSet
 from .figures import FigureInputs, write_figures
 
-#: what a run (or an evaluation) writes into its folder, besides Hydra's files; with the files
-#: the loggers of ``conf/logger`` rewrite in place (Lightning replaces a reused folder's
-#: ``metrics.csv`` and ``hparams.yaml``), so a foreign one is refused like any output
+#: what a run (or an evaluation) writes into its folder, besides Hydra's files and the loggers'
 RUN_OUTPUTS = ("metrics.json", "predictions.csv", "predictions.npz", "feature_manifest.json",
                "split_manifest.csv", "split_frames.csv", "bootstrap.npz", "config.yaml",
-               "checkpoints/last.ckpt", "checkpoints/best.ckpt",
-               "csv/metrics.csv", "csv/hparams.yaml", "tensorboard/hparams.yaml")
+               "checkpoints/last.ckpt", "checkpoints/best.ckpt")
 #: files a run adds under new names (recorded when written since the run started)
-NEW_OUTPUTS = ("checkpoints/*.ckpt", "*.png", "tensorboard/events.out.tfevents.*")
-#: of those, the ones a reader merges with the new run's (TensorBoard reads every event file of
-#: the folder), so one left from an earlier run is refused like a fixed-name output
-MERGED_OUTPUTS = ("tensorboard/events.out.tfevents.*",)
+NEW_OUTPUTS = ("checkpoints/*.ckpt", "*.png")
+#: per logger class, the files it writes in its ``log_dir``: (fixed names it replaces in a reused
+#: folder, patterns of new files a reader merges with the folder's older ones: TensorBoard reads
+#: every event file there); a foreign one of either is refused like a fixed-name output
+LOGGER_FILES = {CSVLogger: (("metrics.csv", "hparams.yaml"), ()),
+                TensorBoardLogger: (("hparams.yaml",), ("events.out.tfevents.*",))}
 
 
-def clear_previous_run(out_dir: Path, keep: Path | None = None) -> list[str]:
-    """Before a run writes into ``out_dir`` (a reused ``hydra.run.dir``): delete the outputs an
-    earlier run provably wrote there (``owned``), so none of them can pass for this run's; refuse
-    when an output of an earlier run remains that it cannot prove it wrote (a user's, an edited
-    one, or one written before runs kept their list). ``keep``: a file to leave in place (the
-    checkpoint an evaluation reads). Returns what was deleted."""
+@dataclass(frozen=True)
+class OutputFolder:
+    """A folder a run writes into: the run folder, or a logger's ``log_dir`` outside it (which
+    keeps its own list of the files the framework wrote)."""
+
+    path: Path
+    fixed: tuple[str, ...] = ()  # relative names a run replaces
+    merged: tuple[str, ...] = ()  # relative patterns of new files a reader merges
+    new: tuple[str, ...] = ()  # relative patterns of new files, recorded when written this run
+
+
+def output_folders(out_dir: Path, loggers=()) -> list[OutputFolder]:
+    """The run folder with ``RUN_OUTPUTS``, plus each logger's files (``LOGGER_FILES``, by its
+    actual ``log_dir``, so a renamed or moved log folder is covered): inside the run folder they
+    join its lists, outside it their ``log_dir`` is a folder of its own."""
     out_dir = Path(out_dir)
-    kept = []
-    if keep is not None and Path(keep).resolve().is_relative_to(out_dir.resolve()):
-        kept = [Path(keep).resolve().relative_to(out_dir.resolve()).as_posix()]
-    removed = remove_own(out_dir, keep=kept)
-    left = [name for name in RUN_OUTPUTS if (out_dir / name).exists() and name not in kept]
-    left += sorted(p.relative_to(out_dir).as_posix() for pattern in MERGED_OUTPUTS
-                   for p in out_dir.glob(pattern))
-    if left:
-        raise XperienceError(f"the run folder holds {', '.join(left)} from an earlier run that "
-                             f"this framework cannot prove it wrote", file=out_dir, key=left[0],
-                             expected="a new run folder (hydra.run.dir), or move those files away")
+    run = OutputFolder(out_dir, RUN_OUTPUTS, (), NEW_OUTPUTS)
+    others: dict[Path, OutputFolder] = {}
+    for lg in loggers:
+        kind = next((k for k in LOGGER_FILES if isinstance(lg, k)), None)
+        if kind is None or lg.log_dir is None:  # W&B: a new run folder each time
+            continue
+        fixed, merged = LOGGER_FILES[kind]
+        log_dir = Path(lg.log_dir).resolve()
+        if log_dir.is_relative_to(out_dir.resolve()):
+            rel = log_dir.relative_to(out_dir.resolve())
+            run = _with(run, tuple((rel / f).as_posix() for f in fixed),
+                        tuple((rel / m).as_posix() for m in merged))
+        else:
+            others[log_dir] = _with(others.get(log_dir, OutputFolder(log_dir)), fixed, merged)
+    return [run, *others.values()]
+
+
+def _with(folder: OutputFolder, fixed: tuple, merged: tuple) -> OutputFolder:
+    return replace(folder, fixed=tuple(dict.fromkeys(folder.fixed + fixed)),
+                   merged=folder.merged + merged, new=folder.new + merged)
+
+
+def clear_previous_run(out_dir: Path, keep: Path | None = None, loggers=()) -> list[str]:
+    """Before a run writes into ``out_dir`` (a reused ``hydra.run.dir``) and its loggers'
+    folders: delete the outputs an earlier run provably wrote there (``owned``), so none of them
+    can pass for this run's; refuse when an output of an earlier run remains that it cannot prove
+    it wrote (a user's, an edited one, or one written before runs kept their list). ``keep``: a
+    file to leave in place (the checkpoint an evaluation reads). Returns what was deleted."""
+    removed = []
+    for folder in output_folders(out_dir, loggers):
+        kept = []
+        if keep is not None and Path(keep).resolve().is_relative_to(folder.path.resolve()):
+            kept = [Path(keep).resolve().relative_to(folder.path.resolve()).as_posix()]
+        removed += remove_own(folder.path, keep=kept)
+        left = [n for n in folder.fixed if (folder.path / n).exists() and n not in kept]
+        left += sorted(p.relative_to(folder.path).as_posix() for pattern in folder.merged
+                       for p in folder.path.glob(pattern))
+        if left:
+            raise XperienceError(f"the run folder holds {', '.join(left)} from an earlier run "
+                                 f"that this framework cannot prove it wrote", file=folder.path,
+                                 key=left[0], expected="a new run folder (hydra.run.dir), or "
+                                                       "move those files away")
     return removed
 
 
-def record_run_outputs(out_dir: Path, since_ns: int) -> None:
-    """List this run's outputs (``RUN_OUTPUTS``, and the checkpoints, figures and event files
-    written since ``since_ns``, ``NEW_OUTPUTS``) as the framework's own, for
-    ``clear_previous_run`` of a later run into the same folder. Called once the loggers are
-    finalized, so their files are listed as they stay."""
-    out_dir = Path(out_dir)
-    files = [out_dir / n for n in RUN_OUTPUTS if (out_dir / n).is_file()]
-    for pattern in NEW_OUTPUTS:
-        files += [p for p in out_dir.glob(pattern) if p.stat().st_mtime_ns >= since_ns]
-    record_outputs(out_dir, files, tool="xperience_suite.run")
+def record_run_outputs(out_dir: Path, since_ns: int, loggers=()) -> None:
+    """List this run's outputs (the fixed names, and the checkpoints, figures and event files
+    written since ``since_ns``) as the framework's own, in each of its folders, for
+    ``clear_previous_run`` of a later run. Called once the loggers are finalized, so their files
+    are listed as they stay."""
+    for folder in output_folders(out_dir, loggers):
+        files = [folder.path / n for n in folder.fixed if (folder.path / n).is_file()]
+        for pattern in folder.new:
+            files += [p for p in folder.path.glob(pattern) if p.stat().st_mtime_ns >= since_ns]
+        if files or folder.path == Path(out_dir):
+            record_outputs(folder.path, files, tool="xperience_suite.run")
 
 
 def write_input_manifest(ws: WindowSet, layout: list[tuple[str, str]], path: Path) -> None:

@@ -228,8 +228,9 @@ def run_training(cfg: DictConfig) -> dict:
     check_config(cfg, "train")  # before any work
     t0, started_ns = time.perf_counter(), time.time_ns()
     out_dir = Path(cfg.paths.output_dir)
+    loggers = instantiate_all(cfg.get("logger"))  # their folders are cleared with the run's
     if rank_zero_only.rank == 0:  # DDP: the other ranks start later, into the same folder
-        clear_previous_run(out_dir)
+        clear_previous_run(out_dir, loggers=loggers)
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     ws, task, data = build_task_data(cfg)
     module, data = build_module(task, data, cfg)
@@ -240,7 +241,7 @@ def run_training(cfg: DictConfig) -> dict:
     progress = progress_mode(cfg.get("progress"), bool(cfg.trainer.get("enable_progress_bar", True)))
     callbacks = build_callbacks(cfg.get("callbacks"), has_val) + [EpochHistory()]
     trainer: L.Trainer = hydra.utils.instantiate(
-        cfg.trainer, logger=instantiate_all(cfg.get("logger")) or False,
+        cfg.trainer, logger=loggers or False,
         callbacks=callbacks + ([EpochLines()] if progress == "epochs" else []),
         enable_progress_bar=progress == "bar")
     t_fit = time.perf_counter()
@@ -278,7 +279,7 @@ def run_training(cfg: DictConfig) -> dict:
     for lg in trainer.loggers:
         lg.log_metrics({f"final/{k}": v for k, v in summary["metrics"].items()})
         lg.finalize("success")
-    record_run_outputs(out_dir, started_ns)  # after the loggers wrote their files
+    record_run_outputs(out_dir, started_ns, trainer.loggers)  # after they wrote their files
     log_wandb_run(trainer, module, summary, data, plain(cfg), out_dir)
     for w in summary["warnings"]:
         log.warning(w)
