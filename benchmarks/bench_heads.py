@@ -15,7 +15,7 @@ audio alone; tasks it cannot serve are listed as such).
 
     python benchmarks/bench_heads.py                                  # 12 tasks x 3 heads x 5 seeds
     python benchmarks/bench_heads.py --seeds 1 --tasks temporal_order timeline_action \\
-        --preset small --data sample                                  # a quick look
+        --preset small --data sample -- head.max_epochs=3             # a quick look
     python benchmarks/bench_heads.py --heads minimal mlp --out D      # in parts: the references,
     python benchmarks/bench_heads.py --heads best --reuse --out D     # then best; both reported
 """
@@ -168,12 +168,15 @@ def main() -> None:
                     help="run only these heads; with --reuse the others are read if there")
     ap.add_argument("--reuse", action="store_true",
                     help="read runs that --out already holds (metrics.json) instead of re-running")
+    ap.add_argument("override", nargs="*",
+                    help="Hydra overrides for every run, after -- (e.g. -- head.max_epochs=3)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     tasks = args.tasks or task_names()
     seeds = list(range(args.seeds))
     sources = {"sample": [f"data.preset={args.preset}"],
                "windows": ["data=windows", f"data.root={args.windows}", "features=raw_logmel_only"]}
+    sources = {k: v + list(args.override) for k, v in sources.items()}
     report, results = ["# Shipped heads vs the reference heads\n"], {}
     for source in args.data:
         runs: dict[str, dict[str, list[dict]]] = {}

@@ -1,0 +1,62 @@
+"""The issue's benchmark (``benchmarks/bench_heads.py``) runs from the command line and its table
+says what its runs measured: each head's value is its run's ``metrics.json``, ``best`` names the
+head ``conf/head/best.yaml`` chose, the differences are signed by the metric's direction, and the
+suite's wall-time ratio is the runs' own seconds. No timing is asserted, only the arithmetic."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+REPO = Path(__file__).resolve().parents[1]
+TASKS = ("contact_prediction", "hand_trajectory_forecast")  # higher- and lower-is-better
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory, sample_dir, feature_cache) -> Path:
+    out = tmp_path_factory.mktemp("bench_heads")
+    env = {**os.environ, "XPERIENCE_SUITE_CACHE": str(feature_cache), "WANDB_MODE": "offline"}
+    cmd = [sys.executable, str(REPO / "benchmarks" / "bench_heads.py"), "--seeds", "1",
+           "--data", "sample", "--preset", "small", "--out", str(out), "--tasks", *TASKS,
+           "--", "head.max_epochs=3"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return out
+
+
+def _run(out: Path, task: str, head: str) -> dict:
+    return json.loads((out / "sample" / f"{task}_{head}_s0" / "metrics.json").read_text())
+
+
+def test_each_value_is_its_runs_and_best_names_the_shipped_choice(bench):
+    rows = json.loads((bench / "bench_heads.json").read_text())["sample"]["rows"]
+    shipped = OmegaConf.load(REPO / "conf" / "head" / "best.yaml").tasks
+    for task in TASKS:
+        row = rows[task]
+        runs = {h: _run(bench, task, h) for h in ("best", "minimal", "mlp")}
+        for head, summary in runs.items():
+            assert row[head]["mean"] == pytest.approx(summary["primary_value"], abs=1e-9)
+            assert summary["head_chosen" if head == "best" else "head"] == \
+                (shipped[task].head if head == "best" else head)
+        sign = 1.0 if runs["best"]["higher_is_better"] else -1.0
+        for ref in ("minimal", "mlp"):  # one seed: the paired difference is the runs' own
+            want = sign * (runs["best"]["primary_value"] - runs[ref]["primary_value"])
+            assert row[f"best_vs_{ref}"]["delta"] == pytest.approx(want, abs=1e-9)
+        assert row["chosen"] == shipped[task].head
+    md = (bench / "bench_heads.md").read_text()
+    assert all(f"| {task} |" in md for task in TASKS)
+
+
+def test_the_suite_ratio_is_the_runs_own_seconds(bench):
+    times = json.loads((bench / "bench_heads.json").read_text())["sample"]["times"]
+    wall = {h: sum(_run(bench, t, h)["total_seconds"] for t in TASKS)
+            for h in ("best", "minimal", "mlp")}
+    want = (wall["minimal"] + wall["best"]) / (wall["minimal"] + wall["mlp"])
+    assert times["ratio"] == pytest.approx(want, rel=1e-9)
+    assert times["best_over_mlp"] == pytest.approx(wall["best"] / wall["mlp"], rel=1e-9)
