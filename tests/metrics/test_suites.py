@@ -66,8 +66,15 @@ def test_binary_from_probabilities_logits_or_two_columns():
 
 
 def test_at_least_one_label_per_row():
-    probs = torch.tensor([[0.2, 0.3, 0.1], [0.7, 0.6, 0.1], [float("nan"), 0.4, 0.1]])
-    assert at_least_one(probs).tolist() == [[0, 1, 0], [1, 1, 0], [0, 1, 0]]
+    """The study's rule: an object is predicted when its probability is >= 0.5 (the last row's
+    0.5 is chosen beside its 0.7), the most probable one when none is."""
+    probs = torch.tensor([[0.2, 0.3, 0.1], [0.7, 0.6, 0.1], [float("nan"), 0.4, 0.1],
+                          [0.5, 0.7, 0.1]])
+    assert at_least_one(probs).tolist() == [[0, 1, 0], [1, 1, 0], [0, 1, 0], [1, 1, 0]]
+    # a logit of exactly 0 (a ridge decision value on the boundary) is probability 0.5: chosen
+    logits = torch.tensor([[0.0, 2.0, -1.0]])
+    assert suite_scores("multilabel", logits, torch.tensor([[1, 1, 0]]), num_labels=3) == \
+        pytest.approx({"micro_f1": 1.0, "macro_f1": 2 / 3})
 
 
 def test_multilabel_micro_and_macro():

@@ -66,10 +66,11 @@ WRISTS = (0, 21)  # joint ids of the left and right wrist in the (42, 3) two-han
 
 
 def at_least_one(probs: Tensor, threshold: float = 0.5) -> Tensor:
-    """Predicted label set ``(B, L)`` of 0/1: labels with probability > threshold, or the most
-    probable label of a row where none passes (NaN never wins unless the whole row is NaN)."""
+    """Predicted label set ``(B, L)`` of 0/1: labels with probability >= threshold (the study's
+    rule, ``tasks.md``), or the most probable label of a row where none passes (NaN never wins
+    unless the whole row is NaN)."""
     probs = torch.nan_to_num(probs.detach().to(torch.float32), nan=float("-inf"))
-    chosen = probs > threshold
+    chosen = probs >= threshold
     best = torch.zeros_like(chosen)
     best[torch.arange(len(probs), device=probs.device), probs.argmax(dim=1)] = True
     empty = ~chosen.any(dim=1, keepdim=True)
