@@ -192,10 +192,12 @@ def test_a_seed_free_head_is_fit_once_per_fold_and_a_refused_one_scores_nothing(
                                                                                 sample_dir):
     """With two seeds, a full-batch head (``minimal``: the same fit for every seed) is fit once
     per fold, the ``mlp`` and ``temporal`` once per fold and seed; a head the task's kind refuses
-    (``siamese`` serves pair tasks) gets one failed row per fold and cannot win."""
+    (``siamese`` serves pair tasks), or a setting it does not read, gets one failed row per fold
+    and cannot win."""
     base = overrides_for(sample_dir)
     cands = ("[{head: minimal, gd_steps: 30}, {head: siamese},"
-             " {head: temporal, max_epochs: 2, hidden: 8}, {head: mlp, max_epochs: 3, hidden: 16}]")
+             " {head: temporal, max_epochs: 2, hidden: 8}, {head: mlp, max_epochs: 3, hidden: 16},"
+             " {head: minimal, gd_steps: 30, decision_threshold: 0.3}]")
     cfg = compose_config("select", tmp_path, [
         *base, "select.tasks=[timeline_action]", f"select.candidates={cands}",
         "select.seeds=[0,1]"])
@@ -212,6 +214,11 @@ def test_a_seed_free_head_is_fit_once_per_fold_and_a_refused_one_scores_nothing(
         (f, s, "ok") for f in (0, 1) for s in (0, 1)]
     refused = [r for r in result["trials"] if r["candidate"] == "siamese"]
     assert all("siamese" in r["error"] and math.isnan(r["val_score"]) for r in refused)
+    # a setting only object sets read (decision_threshold) is refused the same way, unfit
+    threshold = "minimal(gd_steps=30,decision_threshold=0.3)"
+    assert sorted(fits[threshold]) == [(0, 0, "failed"), (1, 0, "failed")]
+    assert all("decision_threshold" in r["error"] and r["fit_seconds"] == 0.0
+               for r in result["trials"] if r["candidate"] == threshold)
     assert result["chosen"]["timeline_action"]["candidate"] != "siamese"
     # the claim behind fitting once: another seed gives the minimal head the same score, and
     # changes the mlp's (so this check can fail)

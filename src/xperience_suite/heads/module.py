@@ -9,6 +9,7 @@ suite is fed.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -125,7 +126,7 @@ class HeadModule(L.LightningModule):
         """One-vs-rest ridge classifier (scikit-learn's ``RidgeClassifier``): closed-form ridge
         (``head.ridge_l2``, unpenalised intercept) from z-scored inputs to ``{-1, +1}`` targets,
         one column per class or object. The decision values are the head's outputs: the class
-        with the largest one, an object when it is > 0 (the most decided one when none is)."""
+        with the largest one, an object when it is >= 0 (the most decided one when none is)."""
         xs = self.scale_x(x)
         target = self.ridge_label_targets(y).to(xs.dtype)
         weight, bias = solve_ridge_intercept(xs, target, float(self.hparams.head["ridge_l2"]))
@@ -280,7 +281,13 @@ class PairHead(ClassificationHead):
 
 
 class MultilabelHead(HeadModule):
-    """Object sets; BCE with positive weights clipped to [1, 20]; at least one label per sample."""
+    """Object sets; BCE with positive weights clipped to [1, 20]; at least one label per sample.
+
+    ``head.decision_threshold`` ``t`` (default 0.5, the study's rule): an object is predicted when
+    its fitted probability is >= ``t``. The scored probabilities are the fitted ones with every
+    logit moved by ``-logit(t)`` (one offset added to each object's intercept after the fit), so
+    the metric's own >= 0.5 rule reads them unchanged; training never sees the offset. A choice
+    made on validation data like any head setting (``conf/select.yaml``)."""
 
     kind = "multilabel"
     loss_name = "weighted binary cross-entropy"
@@ -307,14 +314,19 @@ class MultilabelHead(HeadModule):
     def ridge_label_targets(self, y):
         return 2.0 * y.double() - 1.0
 
+    def decision_probabilities(self, out: torch.Tensor) -> torch.Tensor:
+        """``(B, objects)`` probabilities as scored: each logit moved by ``-logit(t)``."""
+        t = float(self.hparams.head.get("decision_threshold") or 0.5)
+        return (out if t == 0.5 else out - math.log(t / (1 - t))).sigmoid()
+
     def decode(self, out):
-        prob = out.sigmoid()
+        prob = self.decision_probabilities(out)
         pred = at_least_one(prob)
         conf = torch.where(pred.bool(), prob, 1 - prob).mean(-1)
         return pred, conf
 
     def update_metrics(self, metrics, out, pred, y, group=None):
-        metrics.update(out.sigmoid(), y)
+        metrics.update(self.decision_probabilities(out), y)
 
 
 class RegressionHead(HeadModule):

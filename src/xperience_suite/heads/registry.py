@@ -1,7 +1,8 @@
 """Which LightningModule trains a run's head: one class per ``Task.kind`` (``HEAD_MODULES``);
 a head family with modules of its own (``FAMILY_MODULES``) uses them for the kinds listed there
 (other kinds get the kind's module; a family that serves only some kinds, ``HeadFamily.kinds``,
-refuses the others in one line); the
+refuses the others in one line; a setting one kind alone reads, ``KIND_SETTINGS``, is refused
+on the others); the
 open-vocabulary ``LabelEmbeddingHead`` serves classification with ``head.label_space=embedding``."""
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ FAMILY_MODULES: dict[str, dict[str, type[HeadModule]]] = {
     "blend": {"classification": BlendClassificationHead, "binary": BlendPairHead,
               "multilabel": BlendMultilabelHead},
 }
+#: a head setting only one task kind reads -> (that kind, its neutral value): set to anything
+#: else on another kind it is refused, not silently ignored
+KIND_SETTINGS: dict[str, tuple[str, object]] = {"decision_threshold": ("multilabel", 0.5)}
 
 
 def head_module_class(kind: str, head: dict) -> type[HeadModule]:
@@ -49,6 +53,11 @@ def head_module_class(kind: str, head: dict) -> type[HeadModule]:
         raise XperienceError(f"head '{family.name}' does not train {what} tasks",
                              key="head.name", expected=f"a task of kind {list(family.kinds)} "
                                                        "(closed labels), or another head")
+    for setting, (reader, neutral) in KIND_SETTINGS.items():
+        if kind != reader and head.get(setting) not in (None, neutral):
+            raise XperienceError(f"head.{setting} applies to {reader} tasks only, not {kind}",
+                                 key=f"head.{setting}",
+                                 expected=f"{neutral} (its default) or null here")
     if kind in own and not embedding:
         return own[kind]
     return kind_module_class(kind, head)

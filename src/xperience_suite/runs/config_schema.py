@@ -84,6 +84,7 @@ class HeadSchema:
     ridge_l2: Optional[float] = at_least(0, "a number")
     pos_weight_min: Optional[float] = above(0)
     pos_weight_max: Optional[float] = above(0)
+    decision_threshold: Optional[float] = rule(lambda v: 0 < v < 1, "a probability in (0, 1)")
     label_space: Optional[str] = one_of(tuple(LABEL_SPACES))
     text_encoder: Optional[str] = one_of(ENCODERS)
     embedding_dim: Optional[int] = at_least(1)
