@@ -106,3 +106,27 @@ def test_run_outputs_take_the_users_umask(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "metrics.json").stat().st_mode) == 0o664
+
+
+def test_a_failed_sweep_job_never_claims_the_files_it_was_refused_over(tmp_path, episode_dir,
+                                                                        monkeypatch):
+    """In a multirun a failed job is recorded (metrics.json) and the sweep goes on; the files of
+    its folder that it did not write (the output it was refused over, a user's figure) are not
+    listed as the framework's, so the next job into that folder is refused again and deletes
+    nothing."""
+    from xperience_suite.owned import own_files
+    from xperience_suite.runs import cli
+
+    monkeypatch.setattr(cli, "in_multirun", lambda: True)
+    run = tmp_path / "sweep" / "0"
+    run.mkdir(parents=True)
+    (run / "predictions.npz").write_bytes(b"the user's arrays")
+    (run / "my_plot.png").write_bytes(b"the user's figure")
+    cfg = compose_train(run, [*_base(episode_dir), "task=timeline_action"])
+    for _ in range(2):
+        assert cli.guarded(run_training, cfg) is None  # recorded, not raised
+        record = json.loads((run / "metrics.json").read_text())
+        assert record["status"] == "failed" and "predictions.npz" in record["error"]
+        assert own_files(run) == ["metrics.json"]
+        assert (run / "predictions.npz").read_bytes() == b"the user's arrays"
+        assert (run / "my_plot.png").read_bytes() == b"the user's figure"

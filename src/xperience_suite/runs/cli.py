@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from omegaconf import DictConfig
 
 from ..errors import XperienceError
 from ..io import atomic_write_json
+from ..owned import record_outputs
 from ..plugins import import_modules
 from ..tasks import get_task
 from .run_outputs import record_run_outputs
@@ -41,27 +43,33 @@ def guarded(fn, cfg: DictConfig):
     """Import the user modules of ``cfg.imports`` (``plugins``), then run ``fn(cfg)``. In a
     multirun, any failure is recorded in the job's metrics.json and the sweep goes on; in a single
     run an expected error prints one line and exits with status 2."""
+    started_ns = time.time_ns()
     try:
         import_modules(cfg.get("imports"))
         return fn(cfg)
     except XperienceError as err:
         if in_multirun():
-            _record(cfg, err)
+            _record(cfg, err, started_ns)
             return None
         log.error("error: %s", err)
         sys.exit(2)
     except Exception as err:  # a bug or an unexpected library failure
         if in_multirun():
-            _record(cfg, err, traceback.format_exc())
+            _record(cfg, err, started_ns, traceback.format_exc())
             return None
         raise
 
 
-def _record(cfg: DictConfig, err: BaseException, trace: str | None = None) -> None:
+def _record(cfg: DictConfig, err: BaseException, started_ns: int,
+            trace: str | None = None) -> None:
+    """The failed job's metrics.json; it and the outputs the job wrote before failing (written
+    since ``started_ns``) are listed as the framework's, and nothing older: a file the job was
+    refused over stays the user's."""
     out = Path(cfg.paths.output_dir)
     record = failure_record(cfg, err)
     if trace:
         record["traceback"] = trace
     atomic_write_json(out / "metrics.json", record, indent=2)
-    record_run_outputs(out, 0)
+    record_run_outputs(out, started_ns)
+    record_outputs(out, ["metrics.json"], tool="xperience_suite.run")
     log.error("job failed: %s", record["error"])

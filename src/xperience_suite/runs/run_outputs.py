@@ -92,14 +92,15 @@ def clear_previous_run(out_dir: Path, keep: Path | None = None, loggers=()) -> l
 
 
 def record_run_outputs(out_dir: Path, since_ns: int, loggers=()) -> None:
-    """List this run's outputs (the fixed names, and the checkpoints, figures and event files
-    written since ``since_ns``) as the framework's own, in each of its folders, for
-    ``clear_previous_run`` of a later run. Called once the loggers are finalized, so their files
-    are listed as they stay."""
+    """List this run's outputs (its fixed names, checkpoints, figures and event files written
+    since ``since_ns``, the run's start) as the framework's own, in each of its folders, for
+    ``clear_previous_run`` of a later run; an older file of those names is not this run's and is
+    not listed (an output kept from before, the checkpoint an evaluation read, stays listed as it
+    was). Called once the loggers are finalized, so their files are listed as they stay."""
     for folder in output_folders(out_dir, loggers):
-        files = [folder.path / n for n in folder.fixed if (folder.path / n).is_file()]
-        for pattern in folder.new:
-            files += [p for p in folder.path.glob(pattern) if p.stat().st_mtime_ns >= since_ns]
+        files = [folder.path / n for n in folder.fixed]
+        files += [p for pattern in folder.new for p in folder.path.glob(pattern)]
+        files = [p for p in dict.fromkeys(files) if p.is_file() and p.stat().st_mtime_ns >= since_ns]
         if files or folder.path == Path(out_dir):
             record_outputs(folder.path, files, tool="xperience_suite.run")
 
