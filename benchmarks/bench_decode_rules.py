@@ -17,7 +17,10 @@ scores a sample no class claims. Two rules withhold the windows whose top class 
 - ``least q``: the share ``q`` of the scored windows (an upper bound of what a threshold
   calibrated to that coverage could give).
 
-A third rule moves the class priors instead: ``prior EM`` re-weights each window's
+On a two-class task (contact, transitions) ``offset d`` moves the decision threshold instead,
+withholding nothing: class 1 when its log-odds are >= ``d`` (``d`` = 0 is the argmax; the
+log-odds of the ``ridge`` family are its two decision values' difference). A third rule moves
+the class priors instead: ``prior EM`` re-weights each window's
 probabilities by the class priors of the scored windows, estimated from their inputs alone (no
 label) by the EM of Saerens, Latinne and Decoste (2002, "Adjusting the outputs of a classifier
 to new a priori probabilities"), starting from the training part's effective prior: uniform
@@ -59,6 +62,7 @@ TASKS = ("timeline_action", "timeline_subtask", "next_action", "contact_predicti
 BELOW = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 EM_STEPS = 100  # EM iterations of the prior estimate
 LEAST = (0.1, 0.2, 0.3, 0.5)
+OFFSETS = (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)  # two-class tasks: log-odds moved toward class 0
 
 
 def macro_f1_with_abstention(pred: np.ndarray, truth: np.ndarray, num_classes: int) -> float:
@@ -89,6 +93,9 @@ def rules(pred: np.ndarray, conf: np.ndarray, prob: np.ndarray,
     """``{rule: (n,) predicted class, -1 withheld}`` for every rule, ``none`` first."""
     out = {"none": pred, "prior EM": prior_em(prob, seen).argmax(1)}
     out.update({f"below {p}": np.where(conf >= p, pred, -1) for p in BELOW})
+    if prob.shape[1] == 2:  # contact, transitions: another decision threshold, nothing withheld
+        log_odds = np.log(prob[:, 1].clip(1e-300)) - np.log(prob[:, 0].clip(1e-300))
+        out.update({f"offset {d:+g}": (log_odds >= d).astype(pred.dtype) for d in OFFSETS})
     order = np.argsort(conf, kind="stable")
     for q in LEAST:
         keep = pred.copy()

@@ -208,7 +208,7 @@ def test_a_seed_free_head_is_fit_once_per_fold_and_a_refused_one_scores_nothing(
     assert sorted(fits["minimal(gd_steps=30)"]) == [(0, 0, "ok"), (1, 0, "ok")]
     assert sorted(fits["mlp(max_epochs=3,hidden=16)"]) == [
         (f, s, "ok") for f in (0, 1) for s in (0, 1)]
-    assert sorted(fits["siamese"]) == [(0, 0, "failed"), (1, 0, "failed")]
+    assert sorted(fits["siamese"]) == [(0, 0, "refused"), (1, 0, "refused")]
     # temporal appends the windows before each sample to its inputs; every fit gets its own copy
     assert sorted(fits["temporal(max_epochs=2,hidden=8)"]) == [
         (f, s, "ok") for f in (0, 1) for s in (0, 1)]
@@ -216,10 +216,14 @@ def test_a_seed_free_head_is_fit_once_per_fold_and_a_refused_one_scores_nothing(
     assert all("siamese" in r["error"] and math.isnan(r["val_score"]) for r in refused)
     # a setting only object sets read (decision_threshold) is refused the same way, unfit
     threshold = "minimal(gd_steps=30,decision_threshold=0.3)"
-    assert sorted(fits[threshold]) == [(0, 0, "failed"), (1, 0, "failed")]
+    assert sorted(fits[threshold]) == [(0, 0, "refused"), (1, 0, "refused")]
     assert all("decision_threshold" in r["error"] and r["fit_seconds"] == 0.0
                for r in result["trials"] if r["candidate"] == threshold)
     assert result["chosen"]["timeline_action"]["candidate"] != "siamese"
+    # the report lists them on one line below the table of what was fit, not as empty rows
+    md = (tmp_path / "SELECTION.md").read_text()
+    assert "| siamese |" not in md and f"| {threshold} |" not in md
+    assert f"refused before any fit; `trials.csv` says why): siamese, {threshold}." in md
     # the claim behind fitting once: another seed gives the minimal head the same score, and
     # changes the mlp's (so this check can fail)
     _, task, data = build_task_data(compose_train(tmp_path / "t", [*base, "task=timeline_action"]))

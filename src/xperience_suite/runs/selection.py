@@ -115,8 +115,8 @@ def select_task(cfg_task: DictConfig, candidates, seeds) -> list[dict]:
             for seed in (seeds if seeded else seeds[:1]):  # the same fit for every seed
                 row = {**base, "fold": fold, "num_inner_train": sel.info["num_inner_train"],
                        "num_inner_val": sel.info["num_inner_val"], "seed": int(seed),
-                       "val_score": math.nan, "fit_seconds": 0.0, "status": "failed",
-                       "error": refused}
+                       "val_score": math.nan, "fit_seconds": 0.0,
+                       "status": "refused" if refused else "failed", "error": refused}
                 if cfg_c is not None:
                     try:
                         scores, seconds = fit_and_score(task, sel, cfg_c, int(seed))
@@ -202,13 +202,20 @@ def selection_markdown(rows: list[dict], skipped: dict[str, str]) -> str:
                   f"val {first['metric']} ({arrow}), mean over {len(folds)} fold(s) and seeds "
                   f"{seeds}; {sizes}.", "",
                   "| candidate | val score | per fold | fit s |", "| --- | --- | --- | --- |"]
+        refused = [c for c in dict.fromkeys(r["candidate"] for r in mine)
+                   if all(r["status"] == "refused" for r in mine if r["candidate"] == c)]
         for rank, (cand, score) in enumerate(ranking(mine)):
+            if cand in refused:
+                continue
             own = [r for r in mine if r["candidate"] == cand]
             secs = sum(r["fit_seconds"] for r in own)
             per_fold = " / ".join(f"{mean_score([r for r in own if r.get('fold', 0) == f]):.4f}"
                                   for f in sorted(folds))
             name = f"**{cand}**" if rank == 0 and math.isfinite(score) else cand
             lines.append(f"| {name} | {score:.4f} | {per_fold} | {secs:.1f} |")
+        if refused:  # heads or settings this task's kind does not take: not fit, one line
+            lines += ["", f"Not for this task (refused before any fit; `trials.csv` says why): "
+                          f"{', '.join(refused)}."]
         lines.append("")
     if skipped:
         lines += ["## Tasks left out", ""] + [f"- {t}: {why}" for t, why in skipped.items()] + [""]
