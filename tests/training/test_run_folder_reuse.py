@@ -84,13 +84,15 @@ def test_renamed_and_outside_log_folders_are_kept_like_the_run_folder(tmp_path, 
         log.unlink()
 
 
-def test_outputs_it_cannot_prove_it_wrote_are_refused(tmp_path, episode_dir):
+@pytest.mark.parametrize("name", ["predictions.npz", "confusion_matrix.png"])
+def test_outputs_it_cannot_prove_it_wrote_are_refused(tmp_path, episode_dir, name):
+    """A fixed output name, a figure's among them (the run would redraw it)."""
     run = tmp_path / "run"
     run.mkdir()
-    (run / "predictions.npz").write_bytes(b"not written by this framework")
-    with pytest.raises(XperienceError, match="predictions.npz"):
+    (run / name).write_bytes(b"not written by this framework")
+    with pytest.raises(XperienceError, match=name):
         run_training(compose_train(run, [*_base(episode_dir), "task=timeline_action"]))
-    assert (run / "predictions.npz").read_bytes() == b"not written by this framework"
+    assert (run / name).read_bytes() == b"not written by this framework"
 
 
 def test_run_outputs_take_the_users_umask(tmp_path):
@@ -120,13 +122,20 @@ def test_a_failed_sweep_job_never_claims_the_files_it_was_refused_over(tmp_path,
     monkeypatch.setattr(cli, "in_multirun", lambda: True)
     run = tmp_path / "sweep" / "0"
     run.mkdir(parents=True)
-    (run / "predictions.npz").write_bytes(b"the user's arrays")
-    (run / "my_plot.png").write_bytes(b"the user's figure")
+    users = {"predictions.npz": b"the user's arrays", "my_plot.png": b"the user's figure",
+             "training_curves.png": b"the user's curves, under a figure's name"}
+    for name, data in users.items():
+        (run / name).write_bytes(data)
     cfg = compose_train(run, [*_base(episode_dir), "task=timeline_action"])
     for _ in range(2):
         assert cli.guarded(run_training, cfg) is None  # recorded, not raised
         record = json.loads((run / "metrics.json").read_text())
         assert record["status"] == "failed" and "predictions.npz" in record["error"]
         assert own_files(run) == ["metrics.json"]
-        assert (run / "predictions.npz").read_bytes() == b"the user's arrays"
-        assert (run / "my_plot.png").read_bytes() == b"the user's figure"
+        assert all((run / name).read_bytes() == data for name, data in users.items())
+    # a metrics.json of the user's own is not replaced by the failure record, nor claimed
+    (run / "metrics.json").unlink()
+    (run / "metrics.json").write_text('{"my": "hand-curated results"}')
+    assert cli.guarded(run_training, cfg) is None
+    assert (run / "metrics.json").read_text() == '{"my": "hand-curated results"}'
+    assert own_files(run) == []

@@ -13,7 +13,7 @@ from omegaconf import DictConfig
 
 from ..errors import XperienceError
 from ..io import atomic_write_json
-from ..owned import record_outputs
+from ..owned import own_files, record_outputs
 from ..plugins import import_modules
 from ..tasks import get_task
 from .run_outputs import record_run_outputs
@@ -64,12 +64,19 @@ def _record(cfg: DictConfig, err: BaseException, started_ns: int,
             trace: str | None = None) -> None:
     """The failed job's metrics.json; it and the outputs the job wrote before failing (written
     since ``started_ns``) are listed as the framework's, and nothing older: a file the job was
-    refused over stays the user's."""
+    refused over stays the user's. A metrics.json the framework did not write is left as it is
+    (the failure is then only logged)."""
     out = Path(cfg.paths.output_dir)
     record = failure_record(cfg, err)
     if trace:
         record["traceback"] = trace
-    atomic_write_json(out / "metrics.json", record, indent=2)
+    path = out / "metrics.json"
+    if path.exists() and "metrics.json" not in own_files(out) and \
+            path.stat().st_mtime_ns < started_ns:
+        log.error("job failed: %s (its record is not written: %s holds a metrics.json this "
+                  "framework did not write)", record["error"], out)
+        return
+    atomic_write_json(path, record, indent=2)
     record_run_outputs(out, started_ns)
     record_outputs(out, ["metrics.json"], tool="xperience_suite.run")
     log.error("job failed: %s", record["error"])

@@ -15,14 +15,15 @@ from ..io import atomic_write_json
 from ..owned import record_outputs, remove_own
 from ..tasks.base import TaskData
 from ..windows.window_set import WindowSet
-from .figures import FigureInputs, write_figures
+from .figures import FIGURES, FigureInputs, write_figures
 
-#: what a run (or an evaluation) writes into its folder, besides Hydra's files and the loggers'
+#: what a run (or an evaluation) writes into its folder, besides Hydra's files, the loggers' and
+#: the figures (``<name>.png`` for each name of ``figures.FIGURES``: ``run_output_names``)
 RUN_OUTPUTS = ("metrics.json", "predictions.csv", "predictions.npz", "feature_manifest.json",
                "split_manifest.csv", "split_frames.csv", "bootstrap.npz", "config.yaml",
                "checkpoints/last.ckpt", "checkpoints/best.ckpt")
 #: files a run adds under new names (recorded when written since the run started)
-NEW_OUTPUTS = ("checkpoints/*.ckpt", "*.png")
+NEW_OUTPUTS = ("checkpoints/*.ckpt",)
 #: per logger class, the files it writes in its ``log_dir``: (fixed names it replaces in a reused
 #: folder, patterns of new files a reader merges with the folder's older ones: TensorBoard reads
 #: every event file there); a foreign one of either is refused like a fixed-name output
@@ -46,7 +47,7 @@ def output_folders(out_dir: Path, loggers=()) -> list[OutputFolder]:
     actual ``log_dir``, so a renamed or moved log folder is covered): inside the run folder they
     join its lists, outside it their ``log_dir`` is a folder of its own."""
     out_dir = Path(out_dir)
-    run = OutputFolder(out_dir, RUN_OUTPUTS, (), NEW_OUTPUTS)
+    run = OutputFolder(out_dir, run_output_names(), (), NEW_OUTPUTS)
     others: dict[Path, OutputFolder] = {}
     for lg in loggers:
         kind = next((k for k in LOGGER_FILES if isinstance(lg, k)), None)
@@ -61,6 +62,12 @@ def output_folders(out_dir: Path, loggers=()) -> list[OutputFolder]:
         else:
             others[log_dir] = _with(others.get(log_dir, OutputFolder(log_dir)), fixed, merged)
     return [run, *others.values()]
+
+
+def run_output_names() -> tuple[str, ...]:
+    """``RUN_OUTPUTS`` and every figure's file name (read when called, so a figure a plugin
+    registers counts too): a run replaces them, and refuses one it cannot prove it wrote."""
+    return RUN_OUTPUTS + tuple(f"{name}.png" for name in FIGURES)
 
 
 def _with(folder: OutputFolder, fixed: tuple, merged: tuple) -> OutputFolder:
