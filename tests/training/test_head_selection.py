@@ -288,3 +288,49 @@ def test_head_best_takes_the_winners_of_the_run_s_feature_set(tmp_path):
     assert on_all.name == "mlp" and on_all.hidden == 64
     other = resolved("next_action", "features=raw_logmel_only")
     assert other.name == "ridge" and other.ridge_l2 == 7.0  # no entry there: the tasks' winner
+
+def test_write_best_updates_the_selected_tasks_and_keeps_the_rest(tmp_path, sample_dir):
+    """``select.write_best`` into an existing ``best.yaml``: only the selected task's entry
+    changes, under ``tasks`` for the default features and ``by_features.<name>`` for another
+    feature set; every other entry stays, and the file as it was is kept as a ``.bak``. A file
+    that is no ``head=best`` config is refused and left as it is."""
+    target = tmp_path / "best.yaml"
+    shipped = (CONF / "head" / "best.yaml").read_text()
+    target.write_text(shipped)
+    base = overrides_for(sample_dir)
+    cand = "[{head: minimal, gd_steps: 30}]"
+
+    def run(features: str, out: str):
+        over = [*base, f"features={features}"]
+        cfg = compose_config("select", tmp_path / out, [
+            *over, "select.tasks=[timeline_action]", f"select.candidates={cand}",
+            "select.seeds=[0]", f"select.write_best={target}"])
+        return selection.run_selection(cfg, over)
+
+    before = OmegaConf.to_container(OmegaConf.load(target))
+    run("no_audio", "a")
+    after = OmegaConf.to_container(OmegaConf.load(target))
+    (tmp_path / "after_a.yaml").write_text(target.read_text())
+    backups = sorted(tmp_path.glob("best.yaml.*.bak"))
+    assert len(backups) == 1 and backups[0].read_text() == shipped
+    assert after["tasks"] == before["tasks"]
+    assert after["by_features"]["raw_logmel_only"] == before["by_features"]["raw_logmel_only"]
+    assert after["by_features"]["no_audio"] == {"timeline_action": {"head": "minimal",
+                                                                    "gd_steps": 30}}
+    run("all", "b")
+    final = OmegaConf.to_container(OmegaConf.load(target))
+    assert final["tasks"]["timeline_action"] == {"head": "minimal", "gd_steps": 30}
+    assert {t: e for t, e in final["tasks"].items() if t != "timeline_action"} == \
+        {t: e for t, e in before["tasks"].items() if t != "timeline_action"}
+    assert final["by_features"] == after["by_features"]
+    assert [b.read_text() for b in sorted(tmp_path.glob("best.yaml.*.bak"), key=lambda b:
+            b.stat().st_mtime_ns)] == [shipped, (tmp_path / "after_a.yaml").read_text()]
+
+    other = tmp_path / "notes.yaml"
+    other.write_text("my: own notes\n")
+    cfg = compose_config("select", tmp_path / "c", [
+        *base, "select.tasks=[timeline_action]", f"select.candidates={cand}",
+        "select.seeds=[0]", f"select.write_best={other}"])
+    with pytest.raises(XperienceError, match="not a head=best config"):
+        selection.run_selection(cfg, base)
+    assert other.read_text() == "my: own notes\n"

@@ -178,6 +178,42 @@ def best_yaml(chosen: dict[str, dict], note: str) -> str:
     return "\n".join(lines) + "\n" + body
 
 
+def write_best(path: Path, chosen: dict[str, dict], note: str, features: str) -> Path | None:
+    """Write the winners into the ``head=best`` file ``path`` (``select.write_best``). A new file
+    gets ``best_yaml``. An existing one is updated, not replaced: the selected tasks' entries
+    change (under ``tasks``, or ``by_features.<features>`` for a selection on a feature set other
+    than the default), every other entry stays, and the file as it was is kept beside it as
+    ``<name>.<time>.bak`` (its comments included). Returns the backup's path (None if new)."""
+    if not path.exists():
+        atomic_write_text(path, best_yaml(chosen, note))
+        return None
+    try:
+        old = OmegaConf.load(path)
+    except Exception:  # noqa: BLE001  (unreadable YAML: refused below, the file kept)
+        old = None
+    if not isinstance(old, DictConfig) or old.get("name") != BEST:
+        raise XperienceError("select.write_best names a file that is not a head=best config",
+                             file=path, key="select.write_best",
+                             expected="a new path, or a conf/head/best.yaml (name: best)")
+    merged = OmegaConf.to_container(old, resolve=False)
+    default = str(compose_in_tree("train", []).features.name)
+    section = merged.setdefault("tasks", {}) if features == default else \
+        merged.setdefault("by_features", {}).setdefault(features, {})
+    section.update({t: {"head": w["head"], **w["settings"]} for t, w in chosen.items()})
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    backup = next(b for i in range(1, 10_000) if not (b := path.with_name(
+        f"{path.name}.{stamp}{'' if i == 1 else f'-{i}'}.bak")).exists())
+    backup.write_bytes(path.read_bytes())
+    where = "tasks" if features == default else f"by_features.{features}"
+    lines = ["# head=best: each task's head and settings, chosen on validation data inside the",
+             "# training part (python -m xperience_suite.select_heads; docs/head_selection.md).",
+             f"# updated under {where}: {', '.join(chosen) or 'nothing'} ({note}); every other "
+             f"entry is the previous file's,", f"# kept with its comments in {backup.name}"]
+    lines += [f"#   {t}: val {w['metric']} = {w['val_score']:.4f}" for t, w in chosen.items()]
+    atomic_write_text(path, "\n".join(lines) + "\n" + OmegaConf.to_yaml(OmegaConf.create(merged)))
+    return backup
+
+
 def trials_csv(rows: list[dict]) -> str:
     buf = text_io.StringIO()
     w = csv.DictWriter(buf, fieldnames=TRIAL_COLUMNS)
@@ -262,7 +298,7 @@ def run_selection(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
     text = best_yaml(chosen, note)
     atomic_write_text(out_dir / "best.yaml", text)
     if sel_cfg.get("write_best"):
-        atomic_write_text(Path(str(sel_cfg.write_best)), text)
+        write_best(Path(str(sel_cfg.write_best)), chosen, note, str(cfg.features.name))
     atomic_write_json(out_dir / "selection.json", {"chosen": chosen, "skipped": skipped,
                                                    "trials": rows})
     for task, w in chosen.items():
