@@ -65,6 +65,22 @@ def test_a_folder_that_is_no_store_is_refused(episode_root, tmp_path):
     assert (home / ".tmp-keep").is_dir() and (home / "thesis.tex").read_text() == "chapter 1"
 
 
+def test_a_folder_with_a_layout_json_of_its_own_is_no_store(episode_root, tmp_path):
+    """A user's ``layout.json`` does not make a folder a store: extracting there would sweep
+    its ``.tmp-*`` / ``.old-*`` entries and rewrite the file."""
+    root = _data_root(episode_root, tmp_path)
+    home = tmp_path / "design"
+    (home / ".old-drafts").mkdir(parents=True)
+    (home / ".old-drafts" / "v1.txt").write_text("first draft")
+    (home / ".tmp-scratch.txt").write_text("scratch")
+    (home / "layout.json").write_text('{"page": "A4", "margins": 2}')
+    with pytest.raises(XperienceError, match="layout.json is not a feature store's layout"):
+        run(_cfg(root, f"data.store={home}"))
+    assert (home / ".old-drafts" / "v1.txt").read_text() == "first draft"
+    assert (home / ".tmp-scratch.txt").read_text() == "scratch"
+    assert (home / "layout.json").read_text() == '{"page": "A4", "margins": 2}'
+
+
 def test_a_user_folder_named_like_an_episode_is_not_replaced(episode_root, tmp_path):
     root = _data_root(episode_root, tmp_path, names=("ep_a", "ep_b"))
     store = tmp_path / "store"

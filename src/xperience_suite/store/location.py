@@ -2,7 +2,9 @@
 
 A store is refused (one line) when it equals, contains or lies inside an episode folder or the
 data root itself (shards would be written among, or replace, the user's files), and when it is an
-existing folder holding files that are not a store's (no ``layout.json``).
+existing folder holding files that are not a store's (no ``layout.json``, or one that is not a
+store layout: the extraction would sweep the folder's ``.tmp-*`` / ``.old-*`` entries and
+rewrite its ``layout.json``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from ..errors import XperienceError
 from ..features.cache import default_cache_dir
 from .names import LAYOUT, safe_name
+from .reader import read_layout
 
 
 def default_store_dir(cache_dir: str | Path | None = None, data_root: str | Path | None = None,
@@ -65,3 +68,11 @@ def check_store_location(store: str | Path, episode_folders, data_root=None) -> 
             raise XperienceError(f"the store folder holds '{entry.name}' and is no feature store",
                                  file=store, key="data.store",
                                  expected=f"an empty or new folder, or a store (with {LAYOUT})")
+    if (store / LAYOUT).is_file():
+        try:
+            read_layout(store)
+        except XperienceError:
+            raise XperienceError(f"the store folder's {LAYOUT} is not a feature store's layout",
+                                 file=store / LAYOUT, key="data.store",
+                                 expected="an empty or new folder, or a store written by "
+                                          "python -m xperience_suite.extract") from None

@@ -239,7 +239,9 @@ class StoreView:
         return concat(self.window_sets(split))
 
 
-def _read_layout(root: Path) -> tuple[StoreLayout, str]:
+def read_layout(root: Path) -> tuple[StoreLayout, str]:
+    """The store layout of ``root/layout.json`` and its digest; ``XperienceError`` when that file
+    is not a feature store's."""
     path = root / LAYOUT
     try:
         data = json.loads(path.read_text())
@@ -268,7 +270,7 @@ def open_store(store_dir: str | Path, refs: list[EpisodeRef] | None = None) -> S
     (in that order; ``split``/``session`` taken from the refs). Raises ``XperienceError`` when no
     episode can be served; ids without a current-layout shard are in ``missing``/``stale``."""
     root = Path(store_dir).expanduser()
-    layout, digest = _read_layout(root)
+    layout, digest = read_layout(root)
     if refs is None:
         candidates = [(p, None) for p in sorted(root.iterdir())
                       if p.is_dir() and not p.name.startswith(".")]
