@@ -77,6 +77,18 @@ def refuse_foreign(folder: str | Path, overwrite: bool, option: str) -> None:
                                       f"the files it writes and deletes nothing)")
 
 
+def refuse_foreign_names(folder: str | Path, names, what: str) -> None:
+    """Before ``what`` writes the files ``names`` into ``folder``: raise ``XperienceError`` when
+    one of them exists and the framework cannot prove it wrote it (a user's file of that name)."""
+    folder = Path(folder)
+    own = set(own_files(folder))
+    foreign = [n for n in names if (folder / n).exists() and n not in own]
+    if foreign:
+        raise XperienceError(f"{what} would replace {', '.join(foreign)}, which this framework "
+                             f"cannot prove it wrote", file=folder, key=foreign[0],
+                             expected="move those files away, or write into another folder")
+
+
 def remove_own(folder: str | Path, keep=()) -> list[str]:
     """Delete the files of ``folder`` that the framework provably wrote (except ``keep``) and
     forget them; returns what was deleted. Files it cannot prove it wrote are left alone."""

@@ -104,3 +104,18 @@ def test_job_without_metrics_is_reported_as_failed(seed_sweep, tmp_path):
     lost = [r for r in rows if r["run_dir"].endswith("/0_misalignment_detection_minimal_all")]
     assert lost[0]["status"] == "failed" and "no metrics.json" in lost[0]["error"]
     assert lost[0]["features"] == "all" and lost[0]["task"] == "misalignment_detection"
+
+
+def test_report_replaces_its_own_files_and_refuses_a_users(seed_sweep, tmp_path, capsys):
+    """Rebuilding over the report it wrote is fine; a file of the report's names that the user
+    wrote (or edited since) is refused in one line and left as it is."""
+    import shutil
+
+    copy = tmp_path / "sweep"
+    shutil.copytree(seed_sweep, copy)
+    assert report_main([str(copy)]) == 0  # over its own files
+    (copy / "ABLATION.md").write_text("# my own notes on this sweep\n")
+    assert report_main([str(copy)]) == 2
+    err = capsys.readouterr().err
+    assert "ABLATION.md" in err and len(err.strip().splitlines()) == 1
+    assert (copy / "ABLATION.md").read_text() == "# my own notes on this sweep\n"

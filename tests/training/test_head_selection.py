@@ -334,3 +334,12 @@ def test_write_best_updates_the_selected_tasks_and_keeps_the_rest(tmp_path, samp
     with pytest.raises(XperienceError, match="not a head=best config"):
         selection.run_selection(cfg, base)
     assert other.read_text() == "my: own notes\n"
+    # the selection's own files: one of the user's in its folder is refused, before any fit
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "SELECTION.md").write_text("my summary\n")
+    cfg = compose_config("select", tmp_path / "d", [
+        *base, "select.tasks=[timeline_action]", f"select.candidates={cand}", "select.seeds=[0]"])
+    with pytest.raises(XperienceError, match="would replace SELECTION.md"):
+        selection.run_selection(cfg, base)
+    assert (tmp_path / "d" / "SELECTION.md").read_text() == "my summary\n"
+    assert not (tmp_path / "d" / "trials.csv").exists()

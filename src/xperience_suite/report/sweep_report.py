@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from ..io import atomic_write_json, atomic_write_text
+from ..owned import record_outputs, refuse_foreign_names
 from ..runs.wandb_logging import log_sweep_table
 from .ablation import BASELINE, summarize
 from .ablation_markdown import render_markdown
@@ -23,12 +24,14 @@ MARKDOWN_NAME = "ABLATION.md"
 def build_report(sweep_dir: str | Path, baseline: str = BASELINE,
                  wandb_logger: dict | None = None) -> dict[str, Path]:
     """Write the report files into ``sweep_dir``; returns their paths by kind. With a W&B logger
-    config (``{"wandb": {...}}``), the job table is also logged as a W&B table."""
+    config (``{"wandb": {...}}``), the job table is also logged as a W&B table. A file of those
+    names that the framework cannot prove it wrote is refused, not replaced."""
     sweep_dir = Path(sweep_dir)
     rows = collect_rows(sweep_dir)
     out = {"csv": sweep_dir / CSV_NAME, "summary": sweep_dir / SUMMARY_NAME,
            "markdown": sweep_dir / MARKDOWN_NAME, "heatmap": sweep_dir / HEATMAP,
            "bars": sweep_dir / BARS}
+    refuse_foreign_names(sweep_dir, [p.name for p in out.values()], "the sweep report")
     columns = write_sweep_csv(rows, out["csv"])
     summary = summarize(rows, baseline=baseline)
     summary["sweep_dir"] = str(sweep_dir)
@@ -36,6 +39,7 @@ def build_report(sweep_dir: str | Path, baseline: str = BASELINE,
     plot_delta_heatmap(summary, out["heatmap"])
     plot_head_bars(summary, out["bars"])
     atomic_write_text(out["markdown"], render_markdown(summary, str(sweep_dir), [HEATMAP, BARS]))
+    record_outputs(sweep_dir, list(out.values()), tool="xperience_suite.report")
     if wandb_logger and wandb_logger.get("wandb"):
         log_sweep_table(sweep_dir, rows, columns, wandb_logger)
     log.info("sweep report: %d jobs (%d failed) -> %s", len(rows), summary["failed_jobs"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import XperienceError
+from ..io import atomic_write_text
 from ..tasks.inputs import feature_label
 
 LEAD_COLUMNS = ["task", "features", "head", "primary_metric", "primary_value", "higher_is_better",
@@ -62,11 +64,12 @@ def read_job(job_dir: Path) -> dict:
 def write_sweep_csv(rows: list[dict], path: Path) -> list[str]:
     """``sweep_metrics.csv`` (columns: ``sweep_columns``); returns the columns."""
     columns = sweep_columns(rows)
-    with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
-        w.writeheader()
-        for r in rows:
-            w.writerow({c: "" if r.get(c) is None else r[c] for c in columns})
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow({c: "" if r.get(c) is None else r[c] for c in columns})
+    atomic_write_text(path, buf.getvalue())  # never a half-written table, never through a link
     return columns
 
 

@@ -39,6 +39,7 @@ from ..heads.datamodule import TaskDataModule
 from ..heads.families import head_family
 from ..heads.registry import head_module_class
 from ..io import atomic_write_json, atomic_write_text
+from ..owned import record_outputs, refuse_foreign_names
 from ..tasks import Task
 from ..tasks.registry import task_names
 from .config_schema import check_config
@@ -50,6 +51,9 @@ from .validation_split import num_folds, selection_data
 log = logging.getLogger("xperience_suite")
 
 OWN_KEYS = ("select", "hparams_search")  # select.yaml's own keys, absent from the train config
+#: what a selection writes into its run folder, and a sweep over head settings into its folder
+SELECTION_FILES = ("trials.csv", "SELECTION.md", "best.yaml", "selection.json")
+SWEEP_FILES = ("trials.csv", "SELECTION.md")
 TRIAL_COLUMNS = ("task", "candidate", "head", "settings", "fold", "seed", "metric",
                  "higher_is_better", "val_score", "num_inner_train", "num_inner_val",
                  "fit_seconds", "status", "error")
@@ -178,14 +182,10 @@ def best_yaml(chosen: dict[str, dict], note: str) -> str:
     return "\n".join(lines) + "\n" + body
 
 
-def write_best(path: Path, chosen: dict[str, dict], note: str, features: str) -> Path | None:
-    """Write the winners into the ``head=best`` file ``path`` (``select.write_best``). A new file
-    gets ``best_yaml``. An existing one is updated, not replaced: the selected tasks' entries
-    change (under ``tasks``, or ``by_features.<features>`` for a selection on a feature set other
-    than the default), every other entry stays, and the file as it was is kept beside it as
-    ``<name>.<time>.bak`` (its comments included). Returns the backup's path (None if new)."""
+def best_target(path: Path) -> DictConfig | None:
+    """The ``head=best`` config at ``path`` (None when there is no file); refused in one line
+    when the file is something else (checked before the selection fits anything)."""
     if not path.exists():
-        atomic_write_text(path, best_yaml(chosen, note))
         return None
     try:
         old = OmegaConf.load(path)
@@ -195,6 +195,19 @@ def write_best(path: Path, chosen: dict[str, dict], note: str, features: str) ->
         raise XperienceError("select.write_best names a file that is not a head=best config",
                              file=path, key="select.write_best",
                              expected="a new path, or a conf/head/best.yaml (name: best)")
+    return old
+
+
+def write_best(path: Path, chosen: dict[str, dict], note: str, features: str) -> Path | None:
+    """Write the winners into the ``head=best`` file ``path`` (``select.write_best``). A new file
+    gets ``best_yaml``. An existing one is updated, not replaced: the selected tasks' entries
+    change (under ``tasks``, or ``by_features.<features>`` for a selection on a feature set other
+    than the default), every other entry stays, and the file as it was is kept beside it as
+    ``<name>.<time>.bak`` (its comments included). Returns the backup's path (None if new)."""
+    old = best_target(path)
+    if old is None:
+        atomic_write_text(path, best_yaml(chosen, note))
+        return None
     merged = OmegaConf.to_container(old, resolve=False)
     default = str(compose_in_tree("train", []).features.name)
     section = merged.setdefault("tasks", {}) if features == default else \
@@ -280,6 +293,9 @@ def run_selection(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
     seeds = [int(s) for s in (sel_cfg.get("seeds") or [int(cfg.seed)])]
     for cand in candidates:  # a bad candidate fails before any fit
         head_config(cand)
+    refuse_foreign_names(out_dir, SELECTION_FILES, "the head selection")  # so does a user's file
+    if sel_cfg.get("write_best"):
+        best_target(Path(str(sel_cfg.write_best)))
     rows, skipped = [], {}
     for name in tasks:
         cfg_task = compose_in_tree("train", [*base, f"task={name}"])
@@ -301,6 +317,7 @@ def run_selection(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
         write_best(Path(str(sel_cfg.write_best)), chosen, note, str(cfg.features.name))
     atomic_write_json(out_dir / "selection.json", {"chosen": chosen, "skipped": skipped,
                                                    "trials": rows})
+    record_outputs(out_dir, SELECTION_FILES, tool="xperience_suite.select")
     for task, w in chosen.items():
         log.info("%s -> %s (val %s %.4f)", task, w["candidate"], w["metric"], w["val_score"])
     return {"chosen": chosen, "skipped": skipped, "trials": rows, "objective": objective(chosen)}
@@ -325,6 +342,12 @@ class SelectionSweepReport(Callback):
             for row in json.loads(path.read_text())["trials"]:
                 rows.append({**row, "candidate": f"{path.parent.name}: {row['candidate']}"})
         if rows:
+            try:
+                refuse_foreign_names(sweep, SWEEP_FILES, "the sweep's trial table")
+            except XperienceError as err:
+                log.error("sweep trial table not written: %s", err)
+                return
             atomic_write_text(sweep / "trials.csv", trials_csv(rows))
             atomic_write_text(sweep / "SELECTION.md", selection_markdown(rows, {}))
+            record_outputs(sweep, SWEEP_FILES, tool="xperience_suite.select")
             log.info("sweep trial table: %s", sweep / "SELECTION.md")
