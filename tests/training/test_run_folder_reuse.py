@@ -139,3 +139,26 @@ def test_a_failed_sweep_job_never_claims_the_files_it_was_refused_over(tmp_path,
     assert cli.guarded(run_training, cfg) is None
     assert (run / "metrics.json").read_text() == '{"my": "hand-curated results"}'
     assert own_files(run) == []
+
+
+def test_a_job_that_failed_after_logging_does_not_block_the_next(tmp_path, episode_dir,
+                                                                 monkeypatch):
+    """A sweep job that fails after its CSV log was written lists that log as its own, so the
+    next job into the folder replaces it instead of being refused."""
+    from xperience_suite.runs import cli, training
+
+    monkeypatch.setattr(cli, "in_multirun", lambda: True)
+    run = tmp_path / "sweep" / "0"
+    cfg = compose_train(run, [*_base(episode_dir), "task=timeline_action", "logger=csv"])
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("a figure crashed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(training, "write_run_figures", boom)
+        assert cli.guarded(run_training, cfg) is None
+    assert json.loads((run / "metrics.json").read_text())["status"] == "failed"
+    assert (run / "csv" / "metrics.csv").is_file()
+    summary = cli.guarded(run_training, cfg)
+    assert summary is not None and summary["status"] == "ok"
+    assert "final/macro_f1" in (run / "csv" / "metrics.csv").read_text()

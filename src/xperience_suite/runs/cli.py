@@ -16,7 +16,7 @@ from ..io import atomic_write_json
 from ..owned import own_files, record_outputs
 from ..plugins import import_modules
 from ..tasks import get_task
-from .run_outputs import record_run_outputs
+from .run_outputs import file_loggers, record_run_outputs
 from .training import features_of, primary_metric_of
 from .epoch_progress import in_multirun
 
@@ -77,6 +77,10 @@ def _record(cfg: DictConfig, err: BaseException, started_ns: int,
                   "framework did not write)", record["error"], out)
         return
     atomic_write_json(path, record, indent=2)
-    record_run_outputs(out, started_ns)
+    try:  # the log files it wrote before failing are its own too (a bad logger may be the failure)
+        loggers = file_loggers(cfg.get("logger"))
+    except Exception:  # noqa: BLE001
+        loggers = []
+    record_run_outputs(out, started_ns, loggers)
     record_outputs(out, ["metrics.json"], tool="xperience_suite.run")
     log.error("job failed: %s", record["error"])

@@ -7,8 +7,10 @@ import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import hydra
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 import numpy as np
+from omegaconf import DictConfig
 
 from ..errors import XperienceError
 from ..io import atomic_write_json
@@ -62,6 +64,18 @@ def output_folders(out_dir: Path, loggers=()) -> list[OutputFolder]:
         else:
             others[log_dir] = _with(others.get(log_dir, OutputFolder(log_dir)), fixed, merged)
     return [run, *others.values()]
+
+
+def file_loggers(section) -> list:
+    """The loggers of a config's ``logger`` section whose files ``LOGGER_FILES`` knows, made
+    from the config (a failed job's: which log files it may have written); no other logger is
+    instantiated (a W&B logger is not started)."""
+    out = []
+    for node in (section or {}).values():
+        if isinstance(node, DictConfig) and "_target_" in node and \
+                issubclass(hydra.utils.get_class(str(node._target_)), tuple(LOGGER_FILES)):
+            out.append(hydra.utils.instantiate(node))
+    return out
 
 
 def run_output_names() -> tuple[str, ...]:
