@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 
@@ -119,3 +120,23 @@ def test_report_replaces_its_own_files_and_refuses_a_users(seed_sweep, tmp_path,
     err = capsys.readouterr().err
     assert "ABLATION.md" in err and len(err.strip().splitlines()) == 1
     assert (copy / "ABLATION.md").read_text() == "# my own notes on this sweep\n"
+
+
+def test_jobs_of_an_earlier_sweep_into_the_folder_are_left_out(seed_sweep, tmp_path):
+    """A sweep re-run into the same folder with other values leaves the earlier jobs' folders;
+    they started before the folder's multirun.yaml was written, and are not this sweep's cells."""
+    import os
+    import shutil
+
+    copy = tmp_path / "sweep"
+    shutil.copytree(seed_sweep, copy)
+    jobs = sorted(p.parent.parent for p in copy.glob("*/.hydra/config.yaml"))
+    start = (copy / "multirun.yaml").stat().st_mtime_ns
+    old = jobs[:3]  # pretend these three started before the latest sweep did
+    for job in old:
+        config = job / ".hydra" / "config.yaml"
+        os.utime(config, ns=(start - 10**9, start - 10**9))
+    rows = _csv(build_report(copy)["csv"])
+    dirs = {Path(r["run_dir"]).name for r in rows}
+    assert not dirs & {j.name for j in old}
+    assert dirs == {j.name for j in jobs[3:]}

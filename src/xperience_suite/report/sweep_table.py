@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import math
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from ..errors import XperienceError
 from ..io import atomic_write_text
 from ..tasks.inputs import feature_label
 
+log = logging.getLogger("xperience_suite")
+
 LEAD_COLUMNS = ["task", "features", "head", "primary_metric", "primary_value", "higher_is_better",
                 "status", "error", "run_dir"]
 RUN_COLUMNS = ["seed", "task_display_name", "fit_seconds", "train_seconds", "total_seconds",
@@ -22,7 +25,8 @@ RUN_COLUMNS = ["seed", "task_display_name", "fit_seconds", "train_seconds", "tot
 
 def collect_rows(sweep_dir: str | Path) -> list[dict]:
     """Rows of every job folder under ``sweep_dir`` (job order). A job that left no metrics.json
-    (killed, or its launcher failed) is a failed row naming what is missing."""
+    (killed, or its launcher failed) is a failed row naming what is missing. A job folder of an
+    earlier sweep into the same folder (``earlier_jobs``) is left out, with a warning."""
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
         raise XperienceError("sweep folder not found", file=sweep_dir,
@@ -33,7 +37,31 @@ def collect_rows(sweep_dir: str | Path) -> list[dict]:
         raise XperienceError("no job folders in this sweep folder", file=sweep_dir,
                              key="<job>/metrics.json",
                              expected="job folders with metrics.json written by train.py -m")
-    return [read_job(d) for d in job_dirs]
+    earlier = earlier_jobs(sweep_dir, job_dirs)
+    if earlier:
+        log.warning("left out %d job folder(s) of an earlier sweep into %s (started before its "
+                    "multirun.yaml): %s", len(earlier), sweep_dir,
+                    ", ".join(d.name for d in earlier[:5]) + (" ..." if len(earlier) > 5 else ""))
+    return [read_job(d) for d in job_dirs if d not in earlier]
+
+
+def earlier_jobs(sweep_dir: Path, job_dirs: list[Path]) -> list[Path]:
+    """The job folders a sweep into ``sweep_dir`` did not start: Hydra writes the folder's
+    ``multirun.yaml`` when a sweep starts and each job's ``.hydra/config.yaml`` when the job
+    starts, so a job whose config predates ``multirun.yaml`` belongs to an earlier sweep into
+    the same folder (re-run with other values) and its numbers are not this sweep's."""
+    try:
+        started = (sweep_dir / "multirun.yaml").stat().st_mtime_ns
+    except OSError:  # no multirun.yaml: a folder put together by hand, every job counts
+        return []
+    out = []
+    for d in job_dirs:
+        try:
+            if (d / ".hydra" / "config.yaml").stat().st_mtime_ns < started:
+                out.append(d)
+        except OSError:
+            continue
+    return out
 
 
 def read_job(job_dir: Path) -> dict:
