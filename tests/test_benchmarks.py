@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
+from xperience_suite.runs.head_choice import candidate_label
+
 REPO = Path(__file__).resolve().parents[1]
 TASKS = ("contact_prediction", "hand_trajectory_forecast")  # higher- and lower-is-better
 
@@ -36,19 +38,20 @@ def _run(out: Path, task: str, head: str) -> dict:
 
 def test_each_value_is_its_runs_and_best_names_the_shipped_choice(bench):
     rows = json.loads((bench / "bench_heads.json").read_text())["sample"]["rows"]
-    shipped = OmegaConf.load(REPO / "conf" / "head" / "best.yaml").tasks
+    best = OmegaConf.load(REPO / "conf" / "head" / "best.yaml").tasks
+    shipped = {t: candidate_label(best[t]) for t in TASKS}  # head and settings, as runs name it
     for task in TASKS:
         row = rows[task]
         runs = {h: _run(bench, task, h) for h in ("best", "minimal", "mlp")}
         for head, summary in runs.items():
             assert row[head]["mean"] == pytest.approx(summary["primary_value"], abs=1e-9)
             assert summary["head_chosen" if head == "best" else "head"] == \
-                (shipped[task].head if head == "best" else head)
+                (shipped[task] if head == "best" else head)
         sign = 1.0 if runs["best"]["higher_is_better"] else -1.0
         for ref in ("minimal", "mlp"):  # one seed: the paired difference is the runs' own
             want = sign * (runs["best"]["primary_value"] - runs[ref]["primary_value"])
             assert row[f"best_vs_{ref}"]["delta"] == pytest.approx(want, abs=1e-9)
-        assert row["chosen"] == shipped[task].head
+        assert row["chosen"] == shipped[task]
     md = (bench / "bench_heads.md").read_text()
     assert all(f"| {task} |" in md for task in TASKS)
 

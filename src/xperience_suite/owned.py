@@ -77,7 +77,9 @@ def refuse_foreign(folder: str | Path, overwrite: bool, option: str) -> None:
                                       f"the files it writes and deletes nothing)")
 
 
-def refuse_foreign_names(folder: str | Path, names, what: str) -> None:
+def refuse_foreign_names(folder: str | Path, names, what: str,
+                         expected: str = "move those files away, or write into another folder"
+                         ) -> None:
     """Before ``what`` writes the files ``names`` into ``folder``: raise ``XperienceError`` when
     one of them exists and the framework cannot prove it wrote it (a user's file of that name)."""
     folder = Path(folder)
@@ -86,7 +88,7 @@ def refuse_foreign_names(folder: str | Path, names, what: str) -> None:
     if foreign:
         raise XperienceError(f"{what} would replace {', '.join(foreign)}, which this framework "
                              f"cannot prove it wrote", file=folder, key=foreign[0],
-                             expected="move those files away, or write into another folder")
+                             expected=expected)
 
 
 def remove_own(folder: str | Path, keep=()) -> list[str]:

@@ -12,9 +12,8 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 import numpy as np
 from omegaconf import DictConfig
 
-from ..errors import XperienceError
 from ..io import atomic_write_json
-from ..owned import record_outputs, remove_own
+from ..owned import record_outputs, refuse_foreign_names, remove_own
 from ..tasks.base import TaskData
 from ..windows.window_set import WindowSet
 from .figures import FIGURES, FigureInputs, write_figures
@@ -40,8 +39,9 @@ class OutputFolder:
 
     path: Path
     fixed: tuple[str, ...] = ()  # relative names a run replaces
-    merged: tuple[str, ...] = ()  # relative patterns of new files a reader merges
-    new: tuple[str, ...] = ()  # relative patterns of new files, recorded when written this run
+    merged: tuple[str, ...] = ()  # relative patterns of new files a reader merges (refused when
+    # foreign, like ``fixed``)
+    new: tuple[str, ...] = ()  # relative patterns of other new files (``merged`` are new too)
 
 
 def output_folders(out_dir: Path, loggers=()) -> list[OutputFolder]:
@@ -86,7 +86,7 @@ def run_output_names() -> tuple[str, ...]:
 
 def _with(folder: OutputFolder, fixed: tuple, merged: tuple) -> OutputFolder:
     return replace(folder, fixed=tuple(dict.fromkeys(folder.fixed + fixed)),
-                   merged=folder.merged + merged, new=folder.new + merged)
+                   merged=folder.merged + merged)
 
 
 def clear_previous_run(out_dir: Path, keep: Path | None = None, loggers=()) -> list[str]:
@@ -101,14 +101,11 @@ def clear_previous_run(out_dir: Path, keep: Path | None = None, loggers=()) -> l
         if keep is not None and Path(keep).resolve().is_relative_to(folder.path.resolve()):
             kept = [Path(keep).resolve().relative_to(folder.path.resolve()).as_posix()]
         removed += remove_own(folder.path, keep=kept)
-        left = [n for n in folder.fixed if (folder.path / n).exists() and n not in kept]
-        left += sorted(p.relative_to(folder.path).as_posix() for pattern in folder.merged
-                       for p in folder.path.glob(pattern))
-        if left:
-            raise XperienceError(f"the run folder holds {', '.join(left)} from an earlier run "
-                                 f"that this framework cannot prove it wrote", file=folder.path,
-                                 key=left[0], expected="a new run folder (hydra.run.dir), or "
-                                                       "move those files away")
+        names = [n for n in folder.fixed if n not in kept]
+        names += sorted(p.relative_to(folder.path).as_posix() for pattern in folder.merged
+                        for p in folder.path.glob(pattern))
+        refuse_foreign_names(folder.path, names, "this run", expected="a new run folder "
+                             "(hydra.run.dir), or move those files away")
     return removed
 
 
@@ -120,8 +117,9 @@ def record_run_outputs(out_dir: Path, since_ns: int, loggers=()) -> None:
     was). Called once the loggers are finalized, so their files are listed as they stay."""
     for folder in output_folders(out_dir, loggers):
         files = [folder.path / n for n in folder.fixed]
-        files += [p for pattern in folder.new for p in folder.path.glob(pattern)]
-        files = [p for p in dict.fromkeys(files) if p.is_file() and p.stat().st_mtime_ns >= since_ns]
+        files += [p for pattern in folder.new + folder.merged for p in folder.path.glob(pattern)]
+        files = [p for p in dict.fromkeys(files)
+                 if p.is_file() and p.stat().st_mtime_ns >= since_ns]
         if files or folder.path == Path(out_dir):
             record_outputs(folder.path, files, tool="xperience_suite.run")
 
