@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "xperience_suite"
 #: Layers, lowest first: the first part of a module's name below ``xperience_suite``.
 LAYERS = [
     {"__init__", "errors", "cores", "io", "progress", "cache_root", "config_tree", "owned",
-     "plugins"},
+     "plugins", "sweep_jobs"},
     {"metrics"},
     {"episode"},
     {"windows"},

@@ -29,6 +29,9 @@ from .streaming import column_moments
 class HeadModule(L.LightningModule):
     kind = ""
     loss_name = "loss"  # the training loss, as the learning-curve figure names it
+    #: head settings read only where outputs become decisions and scores, never by the loss or
+    #: a fit: one fitted head can be scored under each value (``score_under``)
+    scoring_settings: tuple[str, ...] = ()
 
     def __init__(self, input_dim: int, output_dim: int, head: dict, task: dict,
                  class_names: list[str] | None = None, target_shape: list[int] | None = None):
@@ -190,6 +193,17 @@ class HeadModule(L.LightningModule):
         for name, value in self.metrics.compute().items():
             self.log(f"test/{name}", float(value), sync_dist=True)
 
+    def score_under(self, settings: dict) -> None:
+        """Score this fitted head under other values of its ``scoring_settings`` from now on
+        (the selection scores candidates that differ only there from one fit); any other
+        setting would need another fit and is refused."""
+        other = sorted(set(settings) - set(self.scoring_settings))
+        if other:
+            raise XperienceError(f"head settings {other} change the fit, not only the scoring",
+                                 key=f"head.{other[0]}",
+                                 expected=f"one of {list(self.scoring_settings)}")
+        self.hparams.head.update(settings)
+
     def test_predictions(self) -> dict[str, np.ndarray]:
         return {k: torch.cat([r[k] for r in self.test_records]).numpy()
                 for k in ("pred", "confidence", "target")}
@@ -291,6 +305,7 @@ class MultilabelHead(HeadModule):
 
     kind = "multilabel"
     loss_name = "weighted binary cross-entropy"
+    scoring_settings = ("decision_threshold",)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -13,6 +13,7 @@ import yaml
 
 from ..errors import XperienceError
 from ..io import atomic_write_text
+from ..sweep_jobs import job_order, this_sweeps_jobs
 from ..tasks.inputs import feature_label
 
 log = logging.getLogger("xperience_suite")
@@ -26,42 +27,18 @@ RUN_COLUMNS = ["seed", "task_display_name", "fit_seconds", "train_seconds", "tot
 def collect_rows(sweep_dir: str | Path) -> list[dict]:
     """Rows of every job folder under ``sweep_dir`` (job order). A job that left no metrics.json
     (killed, or its launcher failed) is a failed row naming what is missing. A job folder of an
-    earlier sweep into the same folder (``earlier_jobs``) is left out, with a warning."""
+    earlier sweep into the same folder (``sweep_jobs.earlier_jobs``) is left out, with a warning."""
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
         raise XperienceError("sweep folder not found", file=sweep_dir,
                              expected="a Hydra multirun folder (outputs/multirun/<date>/<time>)")
     job_dirs = sorted({p.parent.parent for p in sweep_dir.glob("*/.hydra/config.yaml")}
-                      | {p.parent for p in sweep_dir.glob("*/metrics.json")}, key=_job_order)
+                      | {p.parent for p in sweep_dir.glob("*/metrics.json")}, key=job_order)
     if not job_dirs:
         raise XperienceError("no job folders in this sweep folder", file=sweep_dir,
                              key="<job>/metrics.json",
                              expected="job folders with metrics.json written by train.py -m")
-    earlier = earlier_jobs(sweep_dir, job_dirs)
-    if earlier:
-        log.warning("left out %d job folder(s) of an earlier sweep into %s (started before its "
-                    "multirun.yaml): %s", len(earlier), sweep_dir,
-                    ", ".join(d.name for d in earlier[:5]) + (" ..." if len(earlier) > 5 else ""))
-    return [read_job(d) for d in job_dirs if d not in earlier]
-
-
-def earlier_jobs(sweep_dir: Path, job_dirs: list[Path]) -> list[Path]:
-    """The job folders a sweep into ``sweep_dir`` did not start: Hydra writes the folder's
-    ``multirun.yaml`` when a sweep starts and each job's ``.hydra/config.yaml`` when the job
-    starts, so a job whose config predates ``multirun.yaml`` belongs to an earlier sweep into
-    the same folder (re-run with other values) and its numbers are not this sweep's."""
-    try:
-        started = (sweep_dir / "multirun.yaml").stat().st_mtime_ns
-    except OSError:  # no multirun.yaml: a folder put together by hand, every job counts
-        return []
-    out = []
-    for d in job_dirs:
-        try:
-            if (d / ".hydra" / "config.yaml").stat().st_mtime_ns < started:
-                out.append(d)
-        except OSError:
-            continue
-    return out
+    return [read_job(d) for d in this_sweeps_jobs(sweep_dir, job_dirs)]
 
 
 def read_job(job_dir: Path) -> dict:
@@ -107,11 +84,6 @@ def sweep_columns(rows: list[dict]) -> list[str]:
     metrics = sorted({m for r in rows for m in r.get("_metrics", []) if m not in skip})
     rest = sorted({k for r in rows for k in r if k not in skip and k not in metrics})
     return LEAD_COLUMNS + RUN_COLUMNS + metrics + rest
-
-
-def _job_order(path: Path):
-    head = path.name.split("_", 1)[0]
-    return (0, int(head), path.name) if head.isdigit() else (1, 0, path.name)
 
 
 def _job_config(job_dir: Path) -> dict:

@@ -8,7 +8,9 @@ training part and scored on its inner validation part by the task's primary metr
 seed of ``select.seeds`` (once, with the first seed, when its fit does not depend on the seed:
 ``HeadFamily.seeded``); its score is the mean over its folds and seeds. The winner has the best
 mean score in the metric's direction (``mpjpe``: lowest); ties go to the earlier candidate (list
-the cheap ones first). The test split is never scored, and its samples never reach a head.
+the cheap ones first). Candidates that differ only in settings read when a fitted head is scored
+(``HeadModule.scoring_settings``: an object decision threshold) share one fit per fold and seed.
+The test split is never scored, and its samples never reach a head.
 
 Writes into the run folder ``trials.csv`` (one row per task, candidate, fold and seed fit),
 ``SELECTION.md`` (per task: candidates by mean validation score, the winner marked) and
@@ -40,6 +42,7 @@ from ..heads.families import head_family
 from ..heads.registry import head_module_class
 from ..io import atomic_write_json, atomic_write_text
 from ..owned import record_outputs, refuse_foreign_names
+from ..sweep_jobs import job_order, this_sweeps_jobs
 from ..tasks import Task
 from ..tasks.registry import task_names
 from .config_schema import check_config
@@ -56,7 +59,7 @@ SELECTION_FILES = ("trials.csv", "SELECTION.md", "best.yaml", "selection.json")
 SWEEP_FILES = ("trials.csv", "SELECTION.md")
 TRIAL_COLUMNS = ("task", "candidate", "head", "settings", "fold", "seed", "metric",
                  "higher_is_better", "val_score", "num_inner_train", "num_inner_val",
-                 "fit_seconds", "status", "error")
+                 "fit_seconds", "fit_of", "status", "error")
 
 
 def fit_head(task: Task, sel, cfg: DictConfig, seed: int):
@@ -77,14 +80,20 @@ def fit_head(task: Task, sel, cfg: DictConfig, seed: int):
     return module, dm, trainer, time.perf_counter() - t0
 
 
-def fit_and_score(task: Task, sel, cfg: DictConfig, seed: int) -> tuple[dict, float]:
-    """``fit_head``, then score the validation part (the selection data's ``test_idx``) by the
-    task's metric suite. Returns ``(metrics, fit and scoring seconds)``."""
-    module, dm, trainer, seconds = fit_head(task, sel, cfg, seed)
+def score_fitted(module, dm: TaskDataModule, trainer: L.Trainer) -> tuple[dict, float]:
+    """Score a fitted head on the validation part (the selection data's ``test_idx``) by the
+    task's metric suite. Returns ``(metrics, scoring seconds)``."""
     t0 = time.perf_counter()
     trainer.test(module, datamodule=dm, verbose=False)
     scores = {k: float(v) for k, v in module.metrics.compute().items()}
-    return scores, seconds + time.perf_counter() - t0
+    return scores, time.perf_counter() - t0
+
+
+def fit_and_score(task: Task, sel, cfg: DictConfig, seed: int) -> tuple[dict, float]:
+    """``fit_head``, then ``score_fitted``. Returns ``(metrics, fit and scoring seconds)``."""
+    module, dm, trainer, seconds = fit_head(task, sel, cfg, seed)
+    scores, scoring = score_fitted(module, dm, trainer)
+    return scores, seconds + scoring
 
 
 def candidate_cfg(cfg_task: DictConfig, candidate) -> DictConfig:
@@ -96,42 +105,79 @@ def candidate_cfg(cfg_task: DictConfig, candidate) -> DictConfig:
     return out
 
 
+def prepare_candidate(cfg_task: DictConfig, candidate, kind: str) -> dict:
+    """A candidate's trial fields, its train config (``cfg``; None with ``refused`` when the
+    task's kind does not take its head or a setting), its ``scoring`` settings (read only when
+    the fitted head is scored: ``HeadModule.scoring_settings``) and ``fit_key``: candidates with
+    the same key differ only in scoring settings, so one fit per fold and seed serves them all."""
+    name, settings = split_candidate(candidate)
+    out = {"candidate": candidate_label(candidate), "head": name, "settings": settings,
+           "cfg": None, "refused": "", "scoring": {}, "fit_key": None, "seeded": False}
+    try:  # a head that does not apply here is refused once, and is not a winner
+        cfg_c = candidate_cfg(cfg_task, candidate)
+        head = plain(cfg_c.head)
+        module_class = head_module_class(kind, head)  # the task's kind is served
+    except XperienceError as err:
+        return {**out, "refused": str(err)}
+    scoring = {k: head[k] for k in module_class.scoring_settings if k in head}
+    fit = {k: v for k, v in head.items() if k not in scoring}
+    return {**out, "cfg": cfg_c, "scoring": scoring, "seeded": head_family(head["name"]).seeded,
+            "fit_key": json.dumps(fit, sort_keys=True, default=str)}
+
+
 def select_task(cfg_task: DictConfig, candidates, seeds) -> list[dict]:
     """The trial rows of one task (every candidate x validation fold x seed), from its
-    selection data."""
+    selection data. Candidates that differ only in scoring settings (``prepare_candidate``)
+    share one fit per fold and seed, each scored under its own settings; the first of them
+    carries the fit's seconds, and ``fit_of`` names it on every row."""
     _, task, data = build_task_data(cfg_task)
     split = plain(cfg_task.split) if cfg_task.get("split") else {}
     folds = [selection_data(data, split, f) for f in range(num_folds(split))]
     del data  # nothing past this point holds the test samples
     metric, higher = primary_metric_of(task, cfg_task)
-    rows = []
-    for candidate in candidates:
-        name, settings = split_candidate(candidate)
-        base = {"task": task.name, "candidate": candidate_label(candidate), "head": name,
-                "settings": settings, "metric": metric, "higher_is_better": higher}
-        try:  # a head that does not apply here is refused once, and is not a winner
-            cfg_c, refused = candidate_cfg(cfg_task, candidate), ""
-            head_module_class(folds[0].kind, plain(cfg_c.head))  # the task's kind is served
-        except XperienceError as err:
-            cfg_c, refused = None, str(err)
-        seeded = cfg_c is not None and head_family(cfg_c.head.name).seeded
+    prepared = [prepare_candidate(cfg_task, c, folds[0].kind) for c in candidates]
+    rows: list[list[dict]] = [[] for _ in prepared]
+
+    def row(i: int, fold: int, seed: int, lead: int) -> dict:
+        p, sel = prepared[i], folds[fold]
+        return {"task": task.name, "candidate": p["candidate"], "head": p["head"],
+                "settings": p["settings"], "metric": metric, "higher_is_better": higher,
+                "fold": fold, "num_inner_train": sel.info["num_inner_train"],
+                "num_inner_val": sel.info["num_inner_val"], "seed": int(seed),
+                "val_score": math.nan, "fit_seconds": 0.0,
+                "fit_of": prepared[lead]["candidate"],
+                "status": "refused" if p["refused"] else "failed", "error": p["refused"]}
+
+    groups: dict[str, list[int]] = {}
+    for i, p in enumerate(prepared):
+        if p["cfg"] is None:  # refused: one unfit row per fold
+            rows[i] = [row(i, fold, seeds[0], i) for fold in range(len(folds))]
+        else:
+            groups.setdefault(p["fit_key"], []).append(i)
+    for members in groups.values():
+        lead = prepared[members[0]]
         for fold, sel in enumerate(folds):
-            for seed in (seeds if seeded else seeds[:1]):  # the same fit for every seed
-                row = {**base, "fold": fold, "num_inner_train": sel.info["num_inner_train"],
-                       "num_inner_val": sel.info["num_inner_val"], "seed": int(seed),
-                       "val_score": math.nan, "fit_seconds": 0.0,
-                       "status": "refused" if refused else "failed", "error": refused}
-                if cfg_c is not None:
-                    try:
-                        scores, seconds = fit_and_score(task, sel, cfg_c, int(seed))
-                        row.update(val_score=scores.get(metric, math.nan), fit_seconds=seconds,
-                                   status="ok")
-                    except XperienceError as err:
-                        row["error"] = str(err)
-                rows.append(row)
-        log.info("%s: %s val %s = %.4f", task.name, base["candidate"], metric,
-                 mean_score([r for r in rows if r["candidate"] == base["candidate"]]))
-    return rows
+            for seed in (seeds if lead["seeded"] else seeds[:1]):  # the same fit for every seed
+                mine = {i: row(i, fold, seed, members[0]) for i in members}
+                try:
+                    module, dm, trainer, seconds = fit_head(task, sel, lead["cfg"], int(seed))
+                except XperienceError as err:
+                    module, seconds = None, 0.0
+                    for r in mine.values():
+                        r["error"] = str(err)
+                for i, r in mine.items():
+                    if module is not None:
+                        try:
+                            module.score_under(prepared[i]["scoring"])
+                            scores, scoring = score_fitted(module, dm, trainer)
+                            r.update(val_score=scores.get(metric, math.nan), status="ok",
+                                     fit_seconds=scoring + (seconds if i == members[0] else 0.0))
+                        except XperienceError as err:
+                            r["error"] = str(err)
+                    rows[i].append(r)
+    for p, own in zip(prepared, rows):
+        log.info("%s: %s val %s = %.4f", task.name, p["candidate"], metric, mean_score(own))
+    return [r for own in rows for r in own]
 
 
 def mean_score(rows: list[dict]) -> float:
@@ -333,14 +379,16 @@ def objective(chosen: dict[str, dict]) -> float:
 class SelectionSweepReport(Callback):
     """Hydra callback of ``conf/select.yaml``: when a sweep over head settings ends (``-m``,
     the Optuna sweeper of ``hparams_search/``), every job's trials in one ``trials.csv`` and
-    one ``SELECTION.md`` in the sweep folder (each job's settings are one candidate)."""
+    one ``SELECTION.md`` in the sweep folder (each job's settings are one candidate); the jobs
+    of an earlier sweep into the same folder (``sweep_jobs.earlier_jobs``) are left out."""
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep = Path(str(config.hydra.sweep.dir))
         rows = []
-        for path in sorted(sweep.glob("*/selection.json")):
-            for row in json.loads(path.read_text())["trials"]:
-                rows.append({**row, "candidate": f"{path.parent.name}: {row['candidate']}"})
+        jobs = sorted((p.parent for p in sweep.glob("*/selection.json")), key=job_order)
+        for job in this_sweeps_jobs(sweep, jobs):  # not a job of an earlier sweep into it
+            for row in json.loads((job / "selection.json").read_text())["trials"]:
+                rows.append({**row, "candidate": f"{job.name}: {row['candidate']}"})
         if rows:
             try:
                 refuse_foreign_names(sweep, SWEEP_FILES, "the sweep's trial table")
