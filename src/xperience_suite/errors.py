@@ -13,6 +13,7 @@ class XperienceError(Exception):
 
     def __init__(self, message: str, *, file: str | Path | None = None, key: str | None = None,
                  expected: str | None = None):
+        self.message = message
         self.file = str(file) if file is not None else None
         self.key = key
         self.expected = expected

@@ -72,7 +72,8 @@ def candidate_label(candidate) -> str:
 
 
 def head_config(candidate) -> DictConfig:
-    """The full head config of a candidate: its ``conf/head`` option with its settings over it."""
+    """The full head config of a candidate: its ``conf/head`` option with its settings over it
+    (a setting the option does not have is refused, as ``train.py head.<key>=...`` refuses it)."""
     name, settings = split_candidate(candidate)
     if name == BEST:
         raise XperienceError("head=best cannot be a candidate of itself", key="head",
@@ -82,6 +83,11 @@ def head_config(candidate) -> DictConfig:
     except Exception as err:  # Hydra's "could not find 'head/x'"
         raise XperienceError(f"no head config '{name}' ({str(err).splitlines()[0]})",
                              key="head", expected="an option of conf/head/") from None
+    unknown = [k for k in settings if k not in node]
+    if unknown:  # as train.py refuses head.<key>=... for a key the head config lacks
+        raise XperienceError(f"head '{name}' has no setting '{unknown[0]}'",
+                             key=f"head.{unknown[0]}",
+                             expected=f"one of conf/head/{name}.yaml's keys: {sorted(node)}")
     with open_dict(node):
         for key, value in settings.items():
             node[key] = value

@@ -44,8 +44,8 @@ from ..io import atomic_write_json, atomic_write_text
 from ..owned import record_outputs, refuse_foreign_names
 from ..sweep_jobs import job_order, this_sweeps_jobs
 from ..tasks import Task
-from ..tasks.registry import task_names
-from .config_schema import check_config
+from ..tasks.registry import get_task, task_names
+from .config_schema import HeadSchema, check_config, check_group
 from .head_choice import (BEST, SHARED_KEYS, as_candidate, candidate_label, compose_in_tree,
                           head_config, split_candidate)
 from .training import build_module, build_task_data, plain, primary_metric_of
@@ -325,6 +325,42 @@ def user_overrides(cfg: DictConfig, given: list[str] | None) -> list[str]:
     return [o for o in given if not o.lstrip("+~").startswith(own)]
 
 
+def selection_inputs(cfg: DictConfig) -> tuple[list[str], list, list[int]]:
+    """The selection's tasks, candidates and seeds (``select.*``; candidates null: the composed
+    head alone, a sweep over its settings), each checked before any fit: one line for a task
+    name that is not a task, an empty list, a seed that is not an integer, a candidate whose
+    head, setting or value ``train.py`` would refuse."""
+    sel_cfg = cfg.select
+    given = sel_cfg.get("tasks")
+    if given is not None and not len(given):
+        raise XperienceError("select.tasks is an empty list", key="select.tasks",
+                             expected="null (every task) or task names, select.tasks=[a,b]")
+    tasks = [str(t) for t in given] if given is not None else task_names()
+    for name in tasks:
+        try:
+            get_task(name)
+        except XperienceError as err:
+            raise XperienceError(err.message, key="select.tasks", expected=err.expected) from None
+    seeds = sel_cfg.get("seeds")
+    seeds = [cfg.seed] if seeds is None else list(seeds)
+    if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise XperienceError(f"bad select.seeds {seeds!r}", key="select.seeds",
+                             expected="a non-empty list of integers, select.seeds=[0,1,2]")
+    candidates = list(sel_cfg.candidates) if sel_cfg.get("candidates") is not None else \
+        [as_candidate(cfg.head)]  # the composed head alone (a sweep over its settings)
+    if not candidates:
+        raise XperienceError("select.candidates is an empty list", key="select.candidates",
+                             expected="null (the composed head) or {head: ...} entries")
+    for i, cand in enumerate(candidates):
+        try:
+            check_group("head", head_config(cand), HeadSchema)
+        except XperienceError as err:
+            sub = (err.key or "head").removeprefix("head.")
+            raise XperienceError(err.message, key=f"select.candidates[{i}].{sub}",
+                                 expected=err.expected) from None
+    return tasks, candidates, [int(s) for s in seeds]
+
+
 def run_selection(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
     """Select a head per task (module doc); write the trial table, the report and best.yaml.
 
@@ -333,25 +369,26 @@ def run_selection(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
     sel_cfg = cfg.select
     out_dir = Path(cfg.paths.output_dir)
     base = user_overrides(cfg, overrides)
-    tasks = list(sel_cfg.get("tasks") or task_names())
-    candidates = list(sel_cfg.candidates) if sel_cfg.get("candidates") else \
-        [as_candidate(cfg.head)]  # the composed head alone (a sweep over its settings)
-    seeds = [int(s) for s in (sel_cfg.get("seeds") or [int(cfg.seed)])]
-    for cand in candidates:  # a bad candidate fails before any fit
-        head_config(cand)
+    tasks, candidates, seeds = selection_inputs(cfg)  # bad ones fail here, before any fit
+    cfg_tasks = {}
+    for name in tasks:  # so does a bad train setting (split, data, task parameters)
+        cfg_tasks[name] = compose_in_tree("train", [*base, f"task={name}"])
+        with open_dict(cfg_tasks[name]):
+            cfg_tasks[name].paths.output_dir = str(out_dir)
+        check_config(cfg_tasks[name], "train")
     refuse_foreign_names(out_dir, SELECTION_FILES, "the head selection")  # so does a user's file
     if sel_cfg.get("write_best"):
         best_target(Path(str(sel_cfg.write_best)))
-    rows, skipped = [], {}
-    for name in tasks:
-        cfg_task = compose_in_tree("train", [*base, f"task={name}"])
-        with open_dict(cfg_task):
-            cfg_task.paths.output_dir = str(out_dir)
+    rows, skipped, errors = [], {}, []
+    for name, cfg_task in cfg_tasks.items():
         try:
             rows += select_task(cfg_task, candidates, seeds)
         except XperienceError as err:  # the task cannot be built on this data
             skipped[name] = str(err)
+            errors.append(err)
             log.warning("%s left out: %s", name, err)
+    if not rows:  # nothing could be built: the data, not a task, is at fault
+        raise errors[0]
     chosen = winners(rows)
     note = f"candidates {len(candidates)}, seeds {seeds}, overrides {base or 'none'}"
     out_dir.mkdir(parents=True, exist_ok=True)
