@@ -11,7 +11,7 @@ import pytest
 from xperience_suite.errors import XperienceError
 from xperience_suite.runs.config_schema import check_config
 
-from .conftest import REPO, compose_config, compose_train
+from .conftest import CONF, REPO, compose_config, compose_train
 
 # Runs each entry point as ``__main__`` (as ``python train.py ...`` would) several times in ONE
 # child process, to pay the imports once; each case's stdout+stderr (file descriptors 1 and 2)
@@ -130,3 +130,22 @@ def test_every_shipped_config_passes_the_schema(tmp_path):
     check_config(compose_config("extract", tmp_path, ["data.root=/x"]), "extract")
     cfg = compose_train(tmp_path, [])
     assert cfg.task.label_fraction == 0.6 and cfg.task.test_fraction == 0.3
+
+
+def test_train_takes_the_extraction_settings_of_extract_yaml(tmp_path):
+    """``train.py ... extract.video_size=64`` (README: a store built with other settings) composes,
+    and reaches the run's extraction settings; train.yaml's defaults are extract.yaml's."""
+    from omegaconf import OmegaConf
+
+    from xperience_suite.features.extract import extract_settings
+    from xperience_suite.runs.training import extract_of
+
+    cfg = compose_train(tmp_path / "a", ["extract.video_size=64", "extract.raw_logmel=false"])
+    settings = extract_settings(OmegaConf.to_container(cfg.windows), extract_of(cfg))
+    assert (settings.video_size, settings.raw_logmel) == (64, False)
+    train = OmegaConf.load(CONF / "train.yaml").extract
+    extract = OmegaConf.load(CONF / "extract.yaml").extract
+    assert {"video_size", "raw_logmel", "video_resize"} <= set(train)
+    assert all(train[k] == extract[k] for k in train)
+    with pytest.raises(XperienceError, match="extract.video_size"):
+        check_config(compose_train(tmp_path / "b", ["extract.video_size=0"]), "train")

@@ -308,6 +308,15 @@ def test_write_best_updates_the_selected_tasks_and_keeps_the_rest(tmp_path, samp
         return selection.run_selection(cfg, over)
 
     before = OmegaConf.to_container(OmegaConf.load(target))
+    fresh = tmp_path / "fresh.yaml"  # a new file, and the run folder's: winners under their features
+    over = [*base, "features=no_audio"]
+    selection.run_selection(compose_config("select", tmp_path / "n", [
+        *over, "select.tasks=[timeline_action]", f"select.candidates={cand}",
+        "select.seeds=[0]", f"select.write_best={fresh}"]), over)
+    for written in (fresh, tmp_path / "n" / "best.yaml"):
+        new = OmegaConf.to_container(OmegaConf.load(written))
+        assert new["tasks"] == {} and new["by_features"] == {
+            "no_audio": {"timeline_action": {"head": "minimal", "gd_steps": 30}}}
     run("no_audio", "a")
     after = OmegaConf.to_container(OmegaConf.load(target))
     (tmp_path / "after_a.yaml").write_text(target.read_text())

@@ -176,12 +176,12 @@ GROUPS: dict[str, type] = {"task": TaskSchema, "head": HeadSchema, "data": DataS
 
 # what each entry point checks (groups, then top-level keys); optional groups may be null
 ENTRIES: dict[str, dict] = {
-    "train": {"groups": ("task", "head", "data", "windows", "split", "executor"),
+    "train": {"groups": ("task", "head", "data", "windows", "split", "extract", "executor"),
               "keys": ("seed", "progress", "imports")},
     "evaluate": {"groups": ("data", "split"), "keys": ("ckpt_path", "imports")},
     "extract": {"groups": ("data", "windows", "extract", "executor"), "keys": ("imports",)},
 }
-OPTIONAL_GROUPS = {"train": ("executor",), "evaluate": ("data", "split")}
+OPTIONAL_GROUPS = {"train": ("extract", "executor"), "evaluate": ("data", "split")}
 
 
 def _describe(tp) -> str:

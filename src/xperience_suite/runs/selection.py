@@ -215,11 +215,20 @@ def winners(rows: list[dict]) -> dict[str, dict]:
     return out
 
 
-def best_yaml(chosen: dict[str, dict], note: str) -> str:
-    """A ``conf/head/best.yaml`` mapping each task to its winner (head + settings)."""
+def default_features() -> str:
+    """The feature set ``train.py`` runs when none is named (``best.yaml``'s ``tasks`` are its)."""
+    return str(compose_in_tree("train", []).features.name)
+
+
+def best_yaml(chosen: dict[str, dict], note: str, features: str | None = None) -> str:
+    """A ``conf/head/best.yaml`` mapping each task to its winner (head + settings): under
+    ``tasks``, or ``by_features.<features>`` when chosen on another feature set than the
+    default (so the file never hands those winners to runs on other features)."""
     tasks = {t: {"head": w["head"], **w["settings"]} for t, w in chosen.items()}
     shared = {k: None for k in SHARED_KEYS}
-    body = OmegaConf.to_yaml(OmegaConf.create({"name": BEST, **shared, "tasks": tasks}))
+    where = {"tasks": tasks} if features in (None, default_features()) else \
+        {"tasks": {}, "by_features": {features: tasks}}
+    body = OmegaConf.to_yaml(OmegaConf.create({"name": BEST, **shared, **where}))
     lines = ["# head=best: each task's head and settings, chosen on validation data inside the",
              "# training part (python -m xperience_suite.select_heads; docs/head_selection.md).",
              f"# {note}",
@@ -248,14 +257,15 @@ def write_best(path: Path, chosen: dict[str, dict], note: str, features: str) ->
     """Write the winners into the ``head=best`` file ``path`` (``select.write_best``). A new file
     gets ``best_yaml``. An existing one is updated, not replaced: the selected tasks' entries
     change (under ``tasks``, or ``by_features.<features>`` for a selection on a feature set other
-    than the default), every other entry stays, and the file as it was is kept beside it as
-    ``<name>.<time>.bak`` (its comments included). Returns the backup's path (None if new)."""
+    than the default, as in a new file), every other entry stays, and the file as it was is kept
+    beside it as ``<name>.<time>.bak`` (its comments included). Returns the backup's path (None
+    if new)."""
     old = best_target(path)
     if old is None:
-        atomic_write_text(path, best_yaml(chosen, note))
+        atomic_write_text(path, best_yaml(chosen, note, features))
         return None
     merged = OmegaConf.to_container(old, resolve=False)
-    default = str(compose_in_tree("train", []).features.name)
+    default = default_features()
     section = merged.setdefault("tasks", {}) if features == default else \
         merged.setdefault("by_features", {}).setdefault(features, {})
     section.update({t: {"head": w["head"], **w["settings"]} for t, w in chosen.items()})
@@ -394,8 +404,7 @@ def run_selection(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out_dir / "trials.csv", trials_csv(rows))
     atomic_write_text(out_dir / "SELECTION.md", selection_markdown(rows, skipped))
-    text = best_yaml(chosen, note)
-    atomic_write_text(out_dir / "best.yaml", text)
+    atomic_write_text(out_dir / "best.yaml", best_yaml(chosen, note, str(cfg.features.name)))
     if sel_cfg.get("write_best"):
         write_best(Path(str(sel_cfg.write_best)), chosen, note, str(cfg.features.name))
     atomic_write_json(out_dir / "selection.json", {"chosen": chosen, "skipped": skipped,
