@@ -20,10 +20,11 @@ from xperience_suite.runs.validation_split import num_folds, selection_data
 REPO = Path(__file__).resolve().parents[1]
 
 
-def compose(out_dir: Path, overrides: list[str]):
-    """The ``train`` config with ``overrides``, writing into ``out_dir`` (created)."""
+def compose(out_dir: Path, overrides: list[str], config: str = "train"):
+    """The ``train`` config (or ``config``: ``select``) with ``overrides``, writing into
+    ``out_dir`` (created)."""
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        cfg = hydra_compose("train", overrides=overrides, return_hydra_config=True)
+        cfg = hydra_compose(config, overrides=overrides, return_hydra_config=True)
     with open_dict(cfg):
         cfg.paths.output_dir = str(out_dir)
         del cfg["hydra"]

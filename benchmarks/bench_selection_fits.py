@@ -21,11 +21,12 @@ import sys
 import time
 from pathlib import Path
 
-from hydra import compose as hydra_compose, initialize_config_dir
 from omegaconf import OmegaConf, open_dict
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+from bench_common import compose  # noqa: E402  (benchmarks/ on the path)
+
 from xperience_suite.runs import selection  # noqa: E402
 from xperience_suite.runs.head_choice import candidate_label  # noqa: E402
 
@@ -35,20 +36,11 @@ DATA = {"windows": ["data=windows", f"data.root={REPO.parent / 'shared/real/samp
 FAMILIES = ("minimal", "balanced", "blend")  # the heads conf/select.yaml lists with thresholds
 
 
-def compose_select(out_dir: Path, overrides: list[str]):
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        cfg = hydra_compose("select", overrides=overrides, return_hydra_config=True)
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(out_dir)
-        del cfg["hydra"]
-    return cfg
-
-
 def run(out_dir: Path, base: list[str], candidates: list, seeds: list[int]) -> tuple[dict, float,
                                                                                          int]:
     """One selection over ``candidates``: its result, wall seconds and number of fits."""
-    cfg = compose_select(out_dir, [*base, "select.tasks=[object_relevance]",
-                                   f"select.seeds={seeds}", "trainer=cpu", "progress=none"])
+    cfg = compose(out_dir, [*base, "select.tasks=[object_relevance]", f"select.seeds={seeds}",
+                            "trainer=cpu", "progress=none"], config="select")
     with open_dict(cfg):
         cfg.select.candidates = candidates
     fits = []
