@@ -184,7 +184,7 @@ def test_best_yaml_from_the_selection_runs_the_winner(tmp_path, sample_dir, plai
     mine = [r for r in rows
             if r["task"] == "temporal_order" and r["candidate"] == chosen["candidate"]]
     per_fold = [float(r["val_score"]) for r in sorted(mine, key=lambda r: int(r["fold"]))]
-    cells = f"| {sum(per_fold) / 2:.4f} | {per_fold[0]:.4f} / {per_fold[1]:.4f} |"
+    cells = f"| {sum(per_fold) / 2:.4f} | – | {per_fold[0]:.4f} / {per_fold[1]:.4f} |"  # the winner
     assert cells in report
 
 

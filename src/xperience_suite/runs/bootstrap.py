@@ -252,11 +252,11 @@ def test_units(data) -> tuple[np.ndarray, bool]:
     return sample_units(np.asarray(windows)[test]), False
 
 
-def primary_interval(module, data, primary: str, out_dir: Path) -> dict:
-    """The run's 95% interval of ``primary``: the head's metric inputs on the test samples are
-    replayed once (``module.score_batch``), then resampled. Writes the replicates to
-    ``out_dir/bootstrap.npz`` (the sweep's paired tests) and returns the metrics.json fields."""
-    t0 = time.perf_counter()
+def primary_replicates(module, data, primary: str) -> tuple[np.ndarray, str]:
+    """``(replicates, method)`` of ``primary`` on ``data``'s test samples: the head's metric
+    inputs there are replayed once (``module.score_batch``), then resampled (``resample_counts``:
+    the same draws for every head scored on the same samples, so replicates pair up). No
+    replicates (and the reason in ``method``) when the metric cannot be resampled."""
     inputs = MetricInputs()
     module.eval()
     y = torch.from_numpy(np.ascontiguousarray(data.y))
@@ -268,10 +268,18 @@ def primary_interval(module, data, primary: str, out_dir: Path) -> dict:
     try:
         replicates = metric_replicates(copy.deepcopy(module.metrics).cpu(), inputs, primary,
                                        resample_counts(units, clusters))
-        low, high = (v if np.isfinite(v) else None for v in interval(replicates))
-        method = method_name(clusters, int(units.max()) + 1 if len(units) else 0)
+        return replicates, method_name(clusters, int(units.max()) + 1 if len(units) else 0)
     except (TypeError, KeyError, IndexError) as err:
-        replicates, low, high, method = np.zeros(0), None, None, f"none ({err})"
+        return np.zeros(0), f"none ({err})"
+
+
+def primary_interval(module, data, primary: str, out_dir: Path) -> dict:
+    """The run's 95% interval of ``primary`` (``primary_replicates``). Writes the replicates to
+    ``out_dir/bootstrap.npz`` (the sweep's paired tests) and returns the metrics.json fields."""
+    t0 = time.perf_counter()
+    replicates, method = primary_replicates(module, data, primary)
+    low, high = (v if np.isfinite(v) else None for v in interval(replicates)) \
+        if len(replicates) else (None, None)
     write_replicates(out_dir / FILE, replicates,
                      ids_digest([data.sample_ids[i] for i in data.test_idx]), method)
     return {"primary_ci_low": low, "primary_ci_high": high, "ci_method": method,

@@ -48,6 +48,7 @@ from ..tasks.registry import get_task, task_names
 from .config_schema import HeadSchema, check_config, check_group
 from .head_choice import (BEST, SHARED_KEYS, as_candidate, candidate_label, compose_in_tree,
                           head_config, split_candidate)
+from .bootstrap import interval, primary_replicates
 from .training import build_module, build_task_data, plain, primary_metric_of
 from .validation_split import num_folds, selection_data
 
@@ -170,6 +171,9 @@ def select_task(cfg_task: DictConfig, candidates, seeds) -> list[dict]:
                         try:
                             module.score_under(prepared[i]["scoring"])
                             scores, scoring = score_fitted(module, dm, trainer)
+                            t0 = time.perf_counter()  # its resamples, for the paired margins
+                            r["replicates"] = primary_replicates(module, dm.data, metric)[0]
+                            scoring += time.perf_counter() - t0
                             r.update(val_score=scores.get(metric, math.nan), status="ok",
                                      fit_seconds=scoring + (seconds if i == members[0] else 0.0))
                         except XperienceError as err:
@@ -201,18 +205,79 @@ def ranking(rows: list[dict]) -> list[tuple[str, float]]:
     return [(c, means[c]) for c in sorted(order, key=key)]
 
 
+def candidate_replicates(rows: list[dict]) -> np.ndarray | None:
+    """A candidate's bootstrap replicates of its mean validation score: each row's replicates
+    (its fold's validation samples resampled, ``bootstrap.primary_replicates``) averaged over
+    seeds within a fold, then over folds, as ``mean_score`` averages the scores. None when a
+    row has none (failed, refused, or a metric that cannot be resampled)."""
+    by_fold: dict[int, list[np.ndarray]] = {}
+    for r in rows:
+        rep = r.get("replicates")
+        if r["status"] != "ok" or rep is None or not len(rep):
+            return None
+        by_fold.setdefault(r.get("fold", 0), []).append(np.asarray(rep, dtype=float))
+    if not by_fold:
+        return None
+    return np.mean([np.mean(v, axis=0) for v in by_fold.values()], axis=0)
+
+
+def versus_winner(rows: list[dict]) -> dict[str, dict]:
+    """For one task's rows: each candidate's difference from the winner's mean validation score
+    (``delta``, in the metric's direction: negative = behind), with its 95% interval from the
+    paired bootstrap (every candidate scored on a fold's validation samples shares that fold's
+    resamples, so the replicates' difference, resample by resample, is the paired bootstrap of
+    the difference). ``ci_low``/``ci_high`` None where a candidate has no replicates."""
+    ranked = ranking(rows)
+    sign = 1.0 if rows and rows[0]["higher_is_better"] else -1.0
+    own = {c: [r for r in rows if r["candidate"] == c] for c, _ in ranked}
+    best, best_score = ranked[0]
+    ref = candidate_replicates(own[best])
+    out = {}
+    for cand, score in ranked[1:]:
+        if not (math.isfinite(score) and math.isfinite(best_score)):
+            continue
+        rep = candidate_replicates(own[cand])
+        low = high = None
+        if ref is not None and rep is not None and len(rep) == len(ref):
+            low, high = interval(sign * (rep - ref))
+            low, high = (v if math.isfinite(v) else None for v in (low, high))
+        out[cand] = {"delta": sign * (score - best_score), "ci_low": low, "ci_high": high}
+    return out
+
+
 def winners(rows: list[dict]) -> dict[str, dict]:
-    """``{task: {candidate, head, settings, val_score}}`` of every task with a finite winner."""
+    """``{task: {candidate, head, settings, val_score, runner_up}}`` of every task with a
+    finite winner; ``runner_up``: the next candidate and its paired difference from the winner
+    (``versus_winner``), None when there is none."""
     out = {}
     for task in dict.fromkeys(r["task"] for r in rows):
         mine = [r for r in rows if r["task"] == task]
         best, score = ranking(mine)[0]
         if math.isfinite(score):
             row = next(r for r in mine if r["candidate"] == best)
+            behind = versus_winner(mine)
+            second = next(iter(behind), None)
             out[task] = {"candidate": best, "head": row["head"], "settings": row["settings"],
                          "val_score": score, "metric": row["metric"],
-                         "higher_is_better": bool(row["higher_is_better"])}
+                         "higher_is_better": bool(row["higher_is_better"]),
+                         "runner_up": {"candidate": second, **behind[second]} if second else None}
     return out
+
+
+def chosen_lines(chosen: dict[str, dict]) -> list[str]:
+    """best.yaml's comment line per winner: its validation score and its lead."""
+    return [f"#   {t}: val {w['metric']} = {w['val_score']:.4f}"
+            + (f"; {margin_text(w)}" if margin_text(w) else "") for t, w in chosen.items()]
+
+
+def margin_text(winner: dict) -> str:
+    """``ahead of ridge by 0.0123 [-0.0040, 0.0290]`` (the runner-up's paired difference, sign
+    flipped: the winner's lead), or '' without a runner-up."""
+    up = winner.get("runner_up")
+    if not up:
+        return ""
+    ci = "" if up["ci_low"] is None else f" [{-up['ci_high']:.4f}, {-up['ci_low']:.4f}]"
+    return f"ahead of {up['candidate']} by {-up['delta']:.4f}{ci}"
 
 
 def default_features() -> str:
@@ -233,8 +298,7 @@ def best_yaml(chosen: dict[str, dict], note: str, features: str | None = None) -
              "# training part (python -m xperience_suite.select_heads; docs/head_selection.md).",
              f"# {note}",
              f"# {', '.join(SHARED_KEYS)}: when set, over every task's chosen head (null: its own)"]
-    lines += [f"#   {t}: val {w['metric']} = {w['val_score']:.4f}" for t, w in chosen.items()]
-    return "\n".join(lines) + "\n" + body
+    return "\n".join(lines + chosen_lines(chosen)) + "\n" + body
 
 
 def best_target(path: Path) -> DictConfig | None:
@@ -278,9 +342,14 @@ def write_best(path: Path, chosen: dict[str, dict], note: str, features: str) ->
              "# training part (python -m xperience_suite.select_heads; docs/head_selection.md).",
              f"# updated under {where}: {', '.join(chosen) or 'nothing'} ({note}); every other "
              f"entry is the previous file's,", f"# kept with its comments in {backup.name}"]
-    lines += [f"#   {t}: val {w['metric']} = {w['val_score']:.4f}" for t, w in chosen.items()]
-    atomic_write_text(path, "\n".join(lines) + "\n" + OmegaConf.to_yaml(OmegaConf.create(merged)))
+    atomic_write_text(path, "\n".join(lines + chosen_lines(chosen)) + "\n"
+                      + OmegaConf.to_yaml(OmegaConf.create(merged)))
     return backup
+
+
+def plain_row(row: dict) -> dict:
+    """A trial row as selection.json keeps it (its bootstrap replicates left out)."""
+    return {k: v for k, v in row.items() if k != "replicates"}
 
 
 def trials_csv(rows: list[dict]) -> str:
@@ -295,7 +364,12 @@ def trials_csv(rows: list[dict]) -> str:
 
 def selection_markdown(rows: list[dict], skipped: dict[str, str]) -> str:
     """Per task: candidates by mean validation score (best first), the winner in bold."""
-    lines = ["# Head selection on validation data", ""]
+    lines = ["# Head selection on validation data", "",
+             "vs winner: each candidate's difference from the winner's mean validation score "
+             "(negative: behind), with its 95% interval from the paired bootstrap of each fold's "
+             "validation samples (the same resamples for every candidate; averaged over folds "
+             "and seeds as the scores are). An interval that holds 0 says the validation data "
+             "does not tell the two apart.", ""]
     for task in dict.fromkeys(r["task"] for r in rows):
         mine = [r for r in rows if r["task"] == task]
         first = mine[0]
@@ -306,9 +380,11 @@ def selection_markdown(rows: list[dict], skipped: dict[str, str]) -> str:
         lines += [f"## {task}", "",
                   f"val {first['metric']} ({arrow}), mean over {len(folds)} fold(s) and seeds "
                   f"{seeds}; {sizes}.", "",
-                  "| candidate | val score | per fold | fit s |", "| --- | --- | --- | --- |"]
+                  "| candidate | val score | vs winner [95%] | per fold | fit s |",
+                  "| --- | --- | --- | --- | --- |"]
         refused = [c for c in dict.fromkeys(r["candidate"] for r in mine)
                    if all(r["status"] == "refused" for r in mine if r["candidate"] == c)]
+        behind = versus_winner(mine)
         for rank, (cand, score) in enumerate(ranking(mine)):
             if cand in refused:
                 continue
@@ -317,7 +393,8 @@ def selection_markdown(rows: list[dict], skipped: dict[str, str]) -> str:
             per_fold = " / ".join(f"{mean_score([r for r in own if r.get('fold', 0) == f]):.4f}"
                                   for f in sorted(folds))
             name = f"**{cand}**" if rank == 0 and math.isfinite(score) else cand
-            lines.append(f"| {name} | {score:.4f} | {per_fold} | {secs:.1f} |")
+            lines.append(f"| {name} | {score:.4f} | {versus_text(behind.get(cand))} | "
+                         f"{per_fold} | {secs:.1f} |")
         if refused:  # heads or settings this task's kind does not take: not fit, one line
             lines += ["", f"Not for this task (refused before any fit; `trials.csv` says why): "
                           f"{', '.join(refused)}."]
@@ -325,6 +402,14 @@ def selection_markdown(rows: list[dict], skipped: dict[str, str]) -> str:
     if skipped:
         lines += ["## Tasks left out", ""] + [f"- {t}: {why}" for t, why in skipped.items()] + [""]
     return "\n".join(lines)
+
+
+def versus_text(d: dict | None) -> str:
+    """``-0.0123 [-0.0301, +0.0050]``; ``–`` for the winner (or a candidate without a score)."""
+    if d is None:
+        return "–"
+    ci = "" if d["ci_low"] is None else f" [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}]"
+    return f"{d['delta']:+.4f}{ci}"
 
 
 def user_overrides(cfg: DictConfig, given: list[str] | None) -> list[str]:
@@ -408,10 +493,11 @@ def run_selection(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
     if sel_cfg.get("write_best"):
         write_best(Path(str(sel_cfg.write_best)), chosen, note, str(cfg.features.name))
     atomic_write_json(out_dir / "selection.json", {"chosen": chosen, "skipped": skipped,
-                                                   "trials": rows})
+                                                   "trials": [plain_row(r) for r in rows]})
     record_outputs(out_dir, SELECTION_FILES, tool="xperience_suite.select")
     for task, w in chosen.items():
-        log.info("%s -> %s (val %s %.4f)", task, w["candidate"], w["metric"], w["val_score"])
+        log.info("%s -> %s (val %s %.4f%s)", task, w["candidate"], w["metric"], w["val_score"],
+                 f"; {margin_text(w)}" if margin_text(w) else "")
     return {"chosen": chosen, "skipped": skipped, "trials": rows, "objective": objective(chosen)}
 
 
