@@ -12,10 +12,11 @@ the cheap ones first). Candidates that differ only in settings read when a fitte
 (``HeadModule.scoring_settings``: an object decision threshold) share one fit per fold and seed.
 The test split is never scored, and its samples never reach a head.
 
-Writes into the run folder ``trials.csv`` (one row per task, candidate, fold and seed fit),
-``SELECTION.md`` (per task: candidates by mean validation score, the winner marked) and
-``best.yaml``, a ``conf/head/best.yaml`` with the winners (``select.write_best`` writes it there
-too).
+Each candidate's margin to the winner gets a 95% interval from the paired bootstrap of the
+validation samples (``versus_winner``). Writes into the run folder ``trials.csv`` (one row per
+task, candidate, fold and seed fit), ``SELECTION.md`` (per task: candidates by mean validation
+score with their margins, the winner marked) and ``best.yaml``, a ``conf/head/best.yaml`` with
+the winners (``select.write_best`` writes it there too).
 """
 
 from __future__ import annotations
