@@ -11,6 +11,8 @@ apart) gives other numbers, and a head listed twice must be level with itself, e
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 import torch
@@ -39,13 +41,21 @@ def _micro_f1(prob: np.ndarray, truth: np.ndarray, t: float, weight: np.ndarray)
     return 2 * tp / (2 * tp + fp + fn)
 
 
-def test_the_margins_are_the_paired_bootstrap_of_the_validation_samples(tmp_path, sample_dir):
+def test_the_margins_are_the_paired_bootstrap_of_the_validation_samples(tmp_path, sample_dir,
+                                                                        caplog):
+    caplog.set_level(logging.INFO)
+    level = logging.getLogger("lightning.pytorch").level
     base = overrides_for(sample_dir)[:-2] + ["split.val_fraction=0.3", "split.val_folds=1"]
     cfg = compose_config("select", tmp_path / "sel", [
         *base, "select.tasks=[object_relevance]", f"select.candidates={CANDIDATES}",
         "select.seeds=[0]"])
     result = selection.run_selection(cfg, base)
     rows = result["trials"]
+    # the log: the selection's lines with the margin, not Lightning's per-fit device lines
+    said = [r.getMessage() for r in caplog.records]
+    assert any("object_relevance ->" in m and "ahead of" in m for m in said)
+    assert not any(m.startswith(("GPU available", "`Trainer.fit` stopped")) for m in said)
+    assert logging.getLogger("lightning.pytorch").level == level  # put back afterwards
     behind = selection.versus_winner(rows)
     winner = result["chosen"]["object_relevance"]
     # the same head listed twice (0.5 is the default threshold): level, the interval exactly 0

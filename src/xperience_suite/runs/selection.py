@@ -21,6 +21,7 @@ the winners (``select.write_best`` writes it there too).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io as text_io
 import json
@@ -421,6 +422,19 @@ def user_overrides(cfg: DictConfig, given: list[str] | None) -> list[str]:
     return [o for o in given if not o.lstrip("+~").startswith(own)]
 
 
+@contextlib.contextmanager
+def quiet_lightning():
+    """Lightning's info lines (devices, tips, "fit stopped"), once per fit, would bury the
+    selection's own among hundreds of fits: only its warnings and errors pass meanwhile."""
+    logger = logging.getLogger("lightning.pytorch")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def selection_inputs(cfg: DictConfig) -> tuple[list[str], list, list[int]]:
     """The selection's tasks, candidates and seeds (``select.*``; candidates null: the composed
     head alone, a sweep over its settings), each checked before any fit: one line for a task
@@ -478,7 +492,8 @@ def run_selection(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
     rows, skipped, errors = [], {}, []
     for name, cfg_task in cfg_tasks.items():
         try:
-            rows += select_task(cfg_task, candidates, seeds)
+            with quiet_lightning():
+                rows += select_task(cfg_task, candidates, seeds)
         except XperienceError as err:  # the task cannot be built on this data
             skipped[name] = str(err)
             errors.append(err)
