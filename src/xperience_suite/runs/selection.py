@@ -42,7 +42,7 @@ from ..errors import XperienceError
 from ..heads.datamodule import TaskDataModule
 from ..heads.families import head_family
 from ..heads.registry import head_module_class
-from ..io import atomic_write_json, atomic_write_text
+from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from ..owned import record_outputs, refuse_foreign_names
 from ..sweep_jobs import job_order, this_sweeps_jobs
 from ..tasks import Task
@@ -58,7 +58,8 @@ log = logging.getLogger("xperience_suite")
 
 OWN_KEYS = ("select", "hparams_search")  # select.yaml's own keys, absent from the train config
 #: what a selection writes into its run folder, and a sweep over head settings into its folder
-SELECTION_FILES = ("trials.csv", "SELECTION.md", "best.yaml", "selection.json")
+SELECTION_FILES = ("trials.csv", "SELECTION.md", "best.yaml", "selection.json",
+                   "replicates.npz")
 SWEEP_FILES = ("trials.csv", "SELECTION.md")
 TRIAL_COLUMNS = ("task", "candidate", "head", "settings", "fold", "seed", "metric",
                  "higher_is_better", "val_score", "num_inner_train", "num_inner_val",
@@ -223,6 +224,12 @@ def candidate_replicates(rows: list[dict]) -> np.ndarray | None:
     return np.mean([np.mean(v, axis=0) for v in by_fold.values()], axis=0)
 
 
+def fold_sizes(rows: list[dict]) -> dict:
+    """``{fold: (inner train, inner val)}`` of a candidate's rows: two candidates pair up only
+    where these agree (a sweep's jobs over data or split settings do not)."""
+    return {r.get("fold", 0): (r["num_inner_train"], r["num_inner_val"]) for r in rows}
+
+
 def versus_winner(rows: list[dict]) -> dict[str, dict]:
     """For one task's rows: each candidate's difference from the winner's mean validation score
     (``delta``, in the metric's direction: negative = behind), with its 95% interval from the
@@ -240,7 +247,8 @@ def versus_winner(rows: list[dict]) -> dict[str, dict]:
             continue
         rep = candidate_replicates(own[cand])
         low = high = None
-        if ref is not None and rep is not None and len(rep) == len(ref):
+        paired = fold_sizes(own[cand]) == fold_sizes(own[best])  # the same validation parts
+        if paired and ref is not None and rep is not None and len(rep) == len(ref):
             low, high = interval(sign * (rep - ref))
             low, high = (v if math.isfinite(v) else None for v in (low, high))
         out[cand] = {"delta": sign * (score - best_score), "ci_low": low, "ci_high": high}
@@ -350,8 +358,36 @@ def write_best(path: Path, chosen: dict[str, dict], note: str, features: str) ->
 
 
 def plain_row(row: dict) -> dict:
-    """A trial row as selection.json keeps it (its bootstrap replicates left out)."""
+    """A trial row as selection.json keeps it (its bootstrap replicates go to replicates.npz)."""
     return {k: v for k, v in row.items() if k != "replicates"}
+
+
+def write_replicates(path: Path, rows: list[dict]) -> None:
+    """``replicates.npz``: row ``i`` of ``replicates`` is trial ``i``'s (selection.json's order),
+    ``has[i]`` whether it has any (a sweep's table pairs its jobs' trials with them)."""
+    has = np.array([r.get("replicates") is not None and len(r["replicates"]) > 0
+                    for r in rows], dtype=bool)
+    width = max((len(r["replicates"]) for r, h in zip(rows, has) if h), default=0)
+    out = np.full((len(rows), width), np.nan)
+    for i, r in enumerate(rows):
+        if has[i] and len(r["replicates"]) == width:
+            out[i] = r["replicates"]
+    buf = text_io.BytesIO()
+    np.savez_compressed(buf, replicates=out, has=has)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def with_replicates(rows: list[dict], path: Path) -> list[dict]:
+    """``rows`` (a job's selection.json trials) with the replicates of ``path`` put back; as
+    they are when the file is missing, unreadable or of another length."""
+    try:
+        with np.load(path) as z:
+            reps, has = z["replicates"], z["has"]
+    except (OSError, ValueError, KeyError):
+        return rows
+    if len(has) != len(rows):
+        return rows
+    return [{**r, "replicates": reps[i]} if has[i] else r for i, r in enumerate(rows)]
 
 
 def trials_csv(rows: list[dict]) -> str:
@@ -510,6 +546,7 @@ def run_selection(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
         write_best(Path(str(sel_cfg.write_best)), chosen, note, str(cfg.features.name))
     atomic_write_json(out_dir / "selection.json", {"chosen": chosen, "skipped": skipped,
                                                    "trials": [plain_row(r) for r in rows]})
+    write_replicates(out_dir / "replicates.npz", rows)
     record_outputs(out_dir, SELECTION_FILES, tool="xperience_suite.select")
     for task, w in chosen.items():
         log.info("%s -> %s (val %s %.4f%s)", task, w["candidate"], w["metric"], w["val_score"],
@@ -535,7 +572,8 @@ class SelectionSweepReport(Callback):
         rows = []
         jobs = sorted((p.parent for p in sweep.glob("*/selection.json")), key=job_order)
         for job in this_sweeps_jobs(sweep, jobs):  # not a job of an earlier sweep into it
-            for row in json.loads((job / "selection.json").read_text())["trials"]:
+            trials = json.loads((job / "selection.json").read_text())["trials"]
+            for row in with_replicates(trials, job / "replicates.npz"):  # for the margins
                 rows.append({**row, "candidate": f"{job.name}: {row['candidate']}"})
         if rows:
             try:
