@@ -278,8 +278,7 @@ def primary_interval(module, data, primary: str, out_dir: Path) -> dict:
     ``out_dir/bootstrap.npz`` (the sweep's paired tests) and returns the metrics.json fields."""
     t0 = time.perf_counter()
     replicates, method = primary_replicates(module, data, primary)
-    low, high = (v if np.isfinite(v) else None for v in interval(replicates)) \
-        if len(replicates) else (None, None)
+    low, high = (v if np.isfinite(v) else None for v in interval(replicates))
     write_replicates(out_dir / FILE, replicates,
                      ids_digest([data.sample_ids[i] for i in data.test_idx]), method)
     return {"primary_ci_low": low, "primary_ci_high": high, "ci_method": method,

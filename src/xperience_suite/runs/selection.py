@@ -42,15 +42,15 @@ from ..errors import XperienceError
 from ..heads.datamodule import TaskDataModule
 from ..heads.families import head_family
 from ..heads.registry import head_module_class
-from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from ..io import atomic_write, atomic_write_json, atomic_write_text
 from ..owned import record_outputs, refuse_foreign_names
 from ..sweep_jobs import job_order, this_sweeps_jobs
 from ..tasks import Task
 from ..tasks.registry import get_task, task_names
+from .bootstrap import N_RESAMPLES, interval, primary_replicates
 from .config_schema import HeadSchema, check_config, check_group
 from .head_choice import (BEST, SHARED_KEYS, as_candidate, candidate_label, compose_in_tree,
                           head_config, split_candidate)
-from .bootstrap import interval, primary_replicates
 from .training import build_module, build_task_data, plain, primary_metric_of
 from .validation_split import num_folds, selection_data
 
@@ -58,8 +58,8 @@ log = logging.getLogger("xperience_suite")
 
 OWN_KEYS = ("select", "hparams_search")  # select.yaml's own keys, absent from the train config
 #: what a selection writes into its run folder, and a sweep over head settings into its folder
-SELECTION_FILES = ("trials.csv", "SELECTION.md", "best.yaml", "selection.json",
-                   "replicates.npz")
+REPLICATES = "replicates.npz"  # each trial's bootstrap replicates, for a sweep's margins
+SELECTION_FILES = ("trials.csv", "SELECTION.md", "best.yaml", "selection.json", REPLICATES)
 SWEEP_FILES = ("trials.csv", "SELECTION.md")
 TRIAL_COLUMNS = ("task", "candidate", "head", "settings", "fold", "seed", "metric",
                  "higher_is_better", "val_score", "num_inner_train", "num_inner_val",
@@ -358,27 +358,24 @@ def write_best(path: Path, chosen: dict[str, dict], note: str, features: str) ->
 
 
 def plain_row(row: dict) -> dict:
-    """A trial row as selection.json keeps it (its bootstrap replicates go to replicates.npz)."""
+    """A trial row as selection.json keeps it (its bootstrap replicates go to ``REPLICATES``)."""
     return {k: v for k, v in row.items() if k != "replicates"}
 
 
-def write_replicates(path: Path, rows: list[dict]) -> None:
-    """``replicates.npz``: row ``i`` of ``replicates`` is trial ``i``'s (selection.json's order),
-    ``has[i]`` whether it has any (a sweep's table pairs its jobs' trials with them)."""
-    has = np.array([r.get("replicates") is not None and len(r["replicates"]) > 0
+def write_trial_replicates(path: Path, rows: list[dict]) -> None:
+    """``REPLICATES``: row ``i`` of ``replicates`` is trial ``i``'s (selection.json's order; NaN
+    where ``has[i]`` is false: failed, refused, or a metric that cannot be resampled), so a
+    sweep's table pairs its jobs' trials with them."""
+    has = np.array([r.get("replicates") is not None and len(r["replicates"]) == N_RESAMPLES
                     for r in rows], dtype=bool)
-    width = max((len(r["replicates"]) for r, h in zip(rows, has) if h), default=0)
-    out = np.full((len(rows), width), np.nan)
-    for i, r in enumerate(rows):
-        if has[i] and len(r["replicates"]) == width:
-            out[i] = r["replicates"]
-    buf = text_io.BytesIO()
-    np.savez_compressed(buf, replicates=out, has=has)
-    atomic_write_bytes(path, buf.getvalue())
+    out = np.full((len(rows), N_RESAMPLES), np.nan)
+    for i in np.flatnonzero(has):
+        out[i] = rows[i]["replicates"]
+    atomic_write(path, lambda f: np.savez_compressed(f, replicates=out, has=has))
 
 
-def with_replicates(rows: list[dict], path: Path) -> list[dict]:
-    """``rows`` (a job's selection.json trials) with the replicates of ``path`` put back; as
+def with_trial_replicates(rows: list[dict], path: Path) -> list[dict]:
+    """``rows`` (a job's selection.json trials) with their replicates from ``path`` put back; as
     they are when the file is missing, unreadable or of another length."""
     try:
         with np.load(path) as z:
@@ -546,7 +543,7 @@ def run_selection(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
         write_best(Path(str(sel_cfg.write_best)), chosen, note, str(cfg.features.name))
     atomic_write_json(out_dir / "selection.json", {"chosen": chosen, "skipped": skipped,
                                                    "trials": [plain_row(r) for r in rows]})
-    write_replicates(out_dir / "replicates.npz", rows)
+    write_trial_replicates(out_dir / REPLICATES, rows)
     record_outputs(out_dir, SELECTION_FILES, tool="xperience_suite.select")
     for task, w in chosen.items():
         log.info("%s -> %s (val %s %.4f%s)", task, w["candidate"], w["metric"], w["val_score"],
@@ -573,7 +570,7 @@ class SelectionSweepReport(Callback):
         jobs = sorted((p.parent for p in sweep.glob("*/selection.json")), key=job_order)
         for job in this_sweeps_jobs(sweep, jobs):  # not a job of an earlier sweep into it
             trials = json.loads((job / "selection.json").read_text())["trials"]
-            for row in with_replicates(trials, job / "replicates.npz"):  # for the margins
+            for row in with_trial_replicates(trials, job / REPLICATES):  # for the margins
                 rows.append({**row, "candidate": f"{job.name}: {row['candidate']}"})
         if rows:
             try:
