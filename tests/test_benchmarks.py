@@ -1,10 +1,14 @@
-"""The issue's benchmark (``benchmarks/bench_heads.py``) runs from the command line and its table
-says what its runs measured: each head's value is its run's ``metrics.json``, ``best`` names the
+"""Every benchmark script starts (its imports resolve against today's package and its options
+parse: ``--help``), and the issue's benchmark (``benchmarks/bench_heads.py``) runs from the command
+line and its table says what its runs measured: each head's value is its run's ``metrics.json``, ``best`` names the
 head ``conf/head/best.yaml`` chose, the differences are signed by the metric's direction, and the
 suite's wall-time ratio is the runs' own seconds. No timing is asserted, only the arithmetic."""
 
 from __future__ import annotations
 
+import ast
+import importlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -63,3 +67,34 @@ def test_the_suite_ratio_is_the_runs_own_seconds(bench):
     want = (wall["minimal"] + wall["best"]) / (wall["minimal"] + wall["mlp"])
     assert times["ratio"] == pytest.approx(want, rel=1e-9)
     assert times["best_over_mlp"] == pytest.approx(wall["best"] / wall["mlp"], rel=1e-9)
+
+
+SCRIPTS = sorted(p.name for p in (REPO / "benchmarks").glob("*.py") if p.name != "bench_common.py")
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_every_benchmark_script_starts(script):
+    """``python benchmarks/<script> --help`` from the repository root, as the README runs them: a
+    renamed function or module the script imports fails here, not months later."""
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / script), "--help"],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("usage:")
+
+
+@pytest.mark.parametrize("script", SCRIPTS + ["bench_common.py"])
+def test_every_project_name_a_benchmark_imports_exists(script):
+    """The ``xperience_suite`` imports anywhere in a script, inside functions too (which
+    ``--help`` does not reach): each module imports and has each imported name. (Scripts that
+    time the command line, such as ``bench_train.py``, import nothing of ours.)"""
+    tree = ast.parse((REPO / "benchmarks" / script).read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("xperience_suite"):
+            module = importlib.import_module(node.module)
+            for alias in node.names:
+                assert hasattr(module, alias.name) or importlib.util.find_spec(
+                    f"{node.module}.{alias.name}"), f"{script}: {node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("xperience_suite"):
+                    importlib.import_module(alias.name)

@@ -8,14 +8,16 @@ run left behind.
 - ``sweep_temporaries(folder)``: removes ``.tmp-*`` / ``.old-*`` entries of dead processes on this
   host (or older than a day from another host, or unnamed by this scheme).
 - ``file_digest(path)``: blake2b of a whole file, read in chunks.
-- ``atomic_write_bytes``, ``atomic_write_text``; ``publish_folder(tmp, final)``: a finished temp
+- ``atomic_write_bytes``, ``atomic_write_text``, ``atomic_write_csv``; ``publish_folder(tmp, final)``: a finished temp
   folder renamed into place, or merged file by file into an existing one (never deleting);
   ``staged_folder(final)``: a temp folder to fill, published on success, removed on error.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+from io import StringIO
 import json
 import os
 import shutil
@@ -155,6 +157,15 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
 
 def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
     return atomic_write_bytes(path, text.encode(encoding))
+
+
+def atomic_write_csv(path: str | Path, header, rows) -> Path:
+    """``header`` and ``rows`` as a CSV file (``csv.writer``), written atomically."""
+    buf = StringIO(newline="")
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return atomic_write_text(path, buf.getvalue())
 
 
 def publish_folder(tmp: str | Path, final: str | Path) -> Path:

@@ -107,6 +107,30 @@ def test_job_without_metrics_is_reported_as_failed(seed_sweep, tmp_path):
     assert lost[0]["features"] == "all" and lost[0]["task"] == "misalignment_detection"
 
 
+@pytest.mark.parametrize("bad", [b"[1, 2]", b"null", b'{"metrics": [1]}', b"\xff\xfe\x00",
+                                 b"{not json"])
+def test_a_damaged_job_is_a_failed_row_saying_why(seed_sweep, tmp_path, caplog, bad):
+    """A metrics.json that is not an object (or not UTF-8), a config.yaml that is not a mapping
+    and a truncated bootstrap.npz: the report is still built, the job is a failed row whose error
+    says metrics.json is unreadable, and the damaged replicates are named in a warning."""
+    import shutil
+
+    copy = tmp_path / "sweep"
+    shutil.copytree(seed_sweep, copy)
+    job = copy / "0_misalignment_detection_minimal_all"
+    (job / "metrics.json").write_bytes(bad)
+    (job / ".hydra" / "config.yaml").write_text("- a list\n- not a config\n")
+    other = next(d for d in sorted(copy.iterdir()) if (d / "bootstrap.npz").is_file()
+                 and d != job)
+    data = (other / "bootstrap.npz").read_bytes()
+    (other / "bootstrap.npz").write_bytes(data[: len(data) // 2])
+    with caplog.at_level("WARNING"):
+        rows = _csv(build_report(copy)["csv"])
+    lost = [r for r in rows if r["run_dir"] == str(job)]
+    assert lost[0]["status"] == "failed" and "unreadable metrics.json" in lost[0]["error"]
+    assert f"{other / 'bootstrap.npz'}: unreadable" in caplog.text
+
+
 def test_report_replaces_its_own_files_and_refuses_a_users(seed_sweep, tmp_path, capsys):
     """Rebuilding over the report it wrote is fine; a file of the report's names that the user
     wrote (or edited since) is refused in one line and left as it is."""

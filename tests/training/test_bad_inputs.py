@@ -34,6 +34,17 @@ def test_cli_error_is_one_line_without_traceback(tmp_path):
     assert str(tmp_path / "missing") in proc.stderr + proc.stdout
 
 
+@pytest.mark.parametrize("setting", ["trainer.devices=abc", "trainer.accelerator=no_such_chip"])
+def test_trainer_settings_lightning_rejects_are_one_line(tmp_path, episode_dir, setting):
+    """Hydra would print its own "Error in call to target" block; the run names the key."""
+    cfg = compose_train(tmp_path, ["task=timeline_action", "head=minimal", "data=episode",
+                                   f"data.root={episode_dir}", *TINY, setting])
+    with pytest.raises(XperienceError) as err:
+        run_training(cfg)
+    assert err.value.key == "trainer" and "Lightning refuses" in err.value.message
+    assert "\n" not in str(err.value)
+
+
 def test_single_class_contact_runs_with_a_warning(tmp_path, episode_dir):
     cfg = compose_train(tmp_path, ["task=contact_prediction", "head=minimal", "data=episode",
                                    f"data.root={episode_dir}", "head.gd_steps=5", *TINY])

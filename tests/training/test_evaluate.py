@@ -77,6 +77,28 @@ def test_missing_and_foreign_checkpoints_are_refused(tmp_path):
     torch.save({"state_dict": {}}, tmp_path / "foreign.ckpt")
     with pytest.raises(XperienceError, match="not an xperience-suite checkpoint"):
         load_checkpoint(tmp_path / "foreign.ckpt")
+    torch.save(torch.zeros(3), tmp_path / "tensor.ckpt")  # loads with weights_only, not a dict
+    with pytest.raises(XperienceError, match="not an xperience-suite checkpoint"):
+        load_checkpoint(tmp_path / "tensor.ckpt")
+
+
+def test_an_edited_checkpoint_is_one_line_and_a_bad_path_clears_nothing(tmp_path, episode_dir):
+    """A checkpoint whose weights no longer fit its recorded head is refused in one line, and an
+    evaluation refused over its checkpoint leaves the last evaluation's outputs in place."""
+    run, _ = _train(tmp_path, episode_dir, "task=timeline_action", "head=minimal")
+    last = run / "checkpoints" / "last.ckpt"
+    run_evaluation(compose_eval(tmp_path / "eval", [f"ckpt_path={last}"]))
+    before = (tmp_path / "eval" / "metrics.json").read_bytes()
+    for bad in (tmp_path / "typo.ckpt", tmp_path / "edited.ckpt"):
+        if bad.name == "edited.ckpt":
+            ckpt = torch.load(last, weights_only=True, map_location="cpu")
+            ckpt["hyper_parameters"]["input_dim"] += 1  # the weights no longer fit
+            torch.save(ckpt, bad)
+        with pytest.raises(XperienceError) as err:
+            run_evaluation(compose_eval(tmp_path / "eval", [f"ckpt_path={bad}"]))
+        assert "\n" not in err.value.message and bad.name in str(err.value)
+        assert (tmp_path / "eval" / "metrics.json").read_bytes() == before
+    assert "cannot be rebuilt" in str(err.value)
 
 
 def test_evaluate_split_all_scores_every_window(tmp_path, episode_dir):

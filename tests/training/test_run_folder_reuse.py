@@ -84,6 +84,36 @@ def test_renamed_and_outside_log_folders_are_kept_like_the_run_folder(tmp_path, 
         log.unlink()
 
 
+def test_checkpoints_are_claimed_by_name_never_by_time_stamp(tmp_path, episode_dir):
+    """Only the checkpoints the run's callbacks wrote are listed as the framework's, under any
+    file name; a user's ``checkpoints/x.ckpt`` is kept through later runs even with a time stamp
+    after their start (a clock ahead, an unpacked archive), which a rule of "written since the
+    run started" would have claimed and the next run deleted."""
+    import os
+    import time
+
+    from xperience_suite.owned import own_files
+
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    users = run / "checkpoints" / "x.ckpt"
+    users.write_bytes(b"the user's own weights")
+    ahead = time.time_ns() + 3600 * 10**9
+    os.utime(users, ns=(ahead, ahead))
+    top_k = ["callbacks.model_checkpoint.save_top_k=-1",  # a checkpoint under another name
+             "+callbacks.model_checkpoint.filename=mine"]   # (written after an optimizer step)
+    run_training(compose_train(run, ["data=episode", f"data.root={episode_dir}", "head=mlp",
+                                     *TINY, "task=timeline_action", *top_k]))
+    assert sorted(f for f in own_files(run) if f.startswith("checkpoints/")) == \
+        ["checkpoints/last.ckpt", "checkpoints/mine.ckpt"]
+    run_training(compose_train(run, [*_base(episode_dir), "task=timeline_action"]))
+    assert not (run / "checkpoints" / "mine.ckpt").exists()  # the first run's: cleared
+    assert users.read_bytes() == b"the user's own weights"
+    assert "checkpoints/x.ckpt" not in own_files(run)
+    run_training(compose_train(run, [*_base(episode_dir), "task=timeline_action"]))
+    assert users.read_bytes() == b"the user's own weights"
+
+
 @pytest.mark.parametrize("name", ["predictions.npz", "confusion_matrix.png"])
 def test_outputs_it_cannot_prove_it_wrote_are_refused(tmp_path, episode_dir, name):
     """A fixed output name, a figure's among them (the run would redraw it)."""

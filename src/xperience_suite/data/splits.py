@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import XperienceError
+from ..io import atomic_write_csv
 
 SPLITS = ("train", "val", "test")
 
@@ -59,9 +59,6 @@ def write_split_manifest(path: Path, refs, assignment: dict[str, str],
     the split has no samples in the run: extraction failed, too short for the task...; empty
     when it took part)."""
     dropped = dropped or {}
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["episode_id", "path", "split", "session", "dropped"])
-        for r in refs:
-            w.writerow([r.episode_id, str(r.path), assignment[r.episode_id], r.session,
-                        dropped.get(r.episode_id, "")])
+    atomic_write_csv(path, ["episode_id", "path", "split", "session", "dropped"],
+                     ([r.episode_id, str(r.path), assignment[r.episode_id], r.session,
+                       dropped.get(r.episode_id, "")] for r in refs))

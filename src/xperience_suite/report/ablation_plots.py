@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io import atomic_write
 from .ablation import find_cell
 
 HEATMAP = "delta_heatmap.png"
@@ -64,7 +65,7 @@ def plot_delta_heatmap(summary: dict, path: Path) -> Path:
                         color="white" if dark else "black")
         fig.colorbar(im, ax=ax, fraction=0.04)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110))
     plt.close(fig)
     return path
 
@@ -104,6 +105,6 @@ def plot_head_bars(summary: dict, path: Path) -> Path:
     fig.legend(handles, labels, loc="lower center", ncol=len(heads))
     fig.suptitle("Primary metric per task: " + " vs ".join(heads) + " (95% bootstrap intervals)")
     fig.tight_layout(rect=(0, 0.05, 1, 0.95))
-    fig.savefig(path, dpi=110)
+    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110))
     plt.close(fig)
     return path

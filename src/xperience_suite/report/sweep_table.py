@@ -49,10 +49,7 @@ def read_job(job_dir: Path) -> dict:
     path = job_dir / "metrics.json"
     cfg = _job_config(job_dir)
     if path.is_file():
-        try:
-            rec = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
-            rec = {"status": "failed", "error": f"unreadable metrics.json: {err}"}
+        rec = _metrics_record(path)
     else:
         rec = {"status": "failed",
                "error": f"no metrics.json in {job_dir.name} (job did not finish)"}
@@ -86,22 +83,45 @@ def sweep_columns(rows: list[dict]) -> list[str]:
     return LEAD_COLUMNS + RUN_COLUMNS + metrics + rest
 
 
+def _metrics_record(path: Path) -> dict:
+    """A job's metrics.json, or a failed row saying why it cannot be read as one (not JSON, not
+    UTF-8, not an object, ``metrics`` not an object): the report goes on and shows the line."""
+    try:
+        rec = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        return {"status": "failed", "error": f"unreadable metrics.json: {err}"}
+    if not isinstance(rec, dict) or not isinstance(rec.get("metrics", {}), (dict, type(None))):
+        return {"status": "failed", "error": "unreadable metrics.json: expected a JSON object "
+                                             "whose 'metrics' is an object"}
+    return rec
+
+
 def _job_config(job_dir: Path) -> dict:
+    """The job's ``.hydra/config.yaml`` as a mapping; ``{}`` when it is missing or unreadable
+    (the report then takes names from metrics.json alone)."""
     path = job_dir / ".hydra" / "config.yaml"
     if not path.is_file():
         return {}
     try:
-        return yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError:
+        cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return {}
+    return cfg if isinstance(cfg, dict) else {}
+
+
+def _section(cfg: dict, key: str) -> dict:
+    value = cfg.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _fill_from_config(row: dict, cfg: dict, failed: bool) -> None:
-    feats = cfg.get("features") or {}
+    feats = _section(cfg, "features")
     if feats.get("name") and (failed or not row.get("features")):
-        row["features"] = feature_label(feats["name"], list(feats.get("drop") or []))
+        drop = feats.get("drop")
+        row["features"] = feature_label(str(feats["name"]),
+                                        [str(d) for d in drop] if isinstance(drop, list) else [])
     for key in ("task", "head"):
-        name = (cfg.get(key) or {}).get("name")
+        name = _section(cfg, key).get("name")
         if name and not row.get(key):
             row[key] = name
     if row.get("seed") is None and isinstance(cfg.get("seed"), int):

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import logging
 import time
 import warnings
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +30,10 @@ import torch
 from torchmetrics.utilities.data import dim_zero_sum
 
 from ..heads.streaming import RowChunks
+from ..io import atomic_write
 from ..metrics.retrieval import RetrievalAtGallery, gallery_ranks
+
+log = logging.getLogger(__name__)
 
 N_RESAMPLES = 2000
 BLOCK = 30
@@ -181,12 +187,13 @@ def ids_digest(sample_ids: list[str]) -> str:
 
 
 def write_replicates(path: Path, replicates: np.ndarray, digest: str, method: str) -> None:
-    np.savez_compressed(path, replicates=replicates.astype(np.float64), test_ids=digest,
-                        method=method)
+    atomic_write(path, lambda f: np.savez_compressed(
+        f, replicates=replicates.astype(np.float64), test_ids=digest, method=method))
 
 
 def read_replicates(run_dir: str | Path) -> dict | None:
-    """A run's replicates (``replicates``, ``test_ids``, ``method``), or None when it has none."""
+    """A run's replicates (``replicates``, ``test_ids``, ``method``), or None when it has none;
+    a damaged file is None too, with a warning line naming it (its run is then not paired)."""
     path = Path(run_dir) / FILE
     if not path.is_file():
         return None
@@ -194,7 +201,9 @@ def read_replicates(run_dir: str | Path) -> dict | None:
         with np.load(path) as z:
             return {"replicates": z["replicates"], "test_ids": str(z["test_ids"]),
                     "method": str(z["method"])}
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        log.warning("%s: unreadable (%s); this run's bootstrap replicates are left out",
+                    path, err)
         return None
 
 

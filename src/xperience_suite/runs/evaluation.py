@@ -6,14 +6,13 @@ import logging
 import time
 from pathlib import Path
 
-import hydra
 import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 
 from ..config_tree import config_dir
 from ..errors import XperienceError
-from ..io import atomic_write_json
+from ..io import atomic_write_json, atomic_write_text
 from ..heads.datamodule import TaskDataModule
 from ..heads.module import HeadModule
 from ..heads.registry import head_module_class
@@ -27,7 +26,8 @@ from ..tasks.base import trivial_target_warnings
 from ..data.sources import load_window_set
 from ..tasks.inputs import split_feature_label
 from .config_schema import check_config
-from .training import build_episodes_task_data, mark_status, plain, score_summary, status_note
+from .training import build_episodes_task_data, make_trainer, mark_status, plain, \
+    score_summary, status_note
 
 log = logging.getLogger("xperience_suite")
 
@@ -43,12 +43,18 @@ def load_checkpoint(path: str | Path) -> tuple[HeadModule, dict]:
     except Exception as err:
         raise XperienceError(f"cannot load checkpoint safely: {err}", file=path,
                              expected="a train.py checkpoint loadable with weights_only=True")
-    hp = ckpt.get("hyper_parameters")
-    if not hp or "task" not in hp or "xperience" not in ckpt:
+    hp = ckpt.get("hyper_parameters") if isinstance(ckpt, dict) else None
+    if not isinstance(hp, dict) or "task" not in hp or "xperience" not in ckpt:
         raise XperienceError("not an xperience-suite checkpoint", file=path, key="hyper_parameters",
                              expected="a checkpoint written by train.py")
-    module = head_module_class(hp["task"]["kind"], hp["head"])(**hp)
-    module.load_state_dict(ckpt["state_dict"])
+    try:
+        module = head_module_class(hp["task"]["kind"], hp["head"])(**hp)
+        module.load_state_dict(ckpt["state_dict"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as err:  # edited or of another version
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise XperienceError(f"the checkpoint's head cannot be rebuilt: {first}", file=path,
+                             key="state_dict", expected="a checkpoint written by train.py of this "
+                             "version, unedited") from None
     module.eval()
     return module, hp
 
@@ -92,8 +98,8 @@ def run_evaluation(cfg: DictConfig) -> dict:
     check_config(cfg, "evaluate")  # before any work
     t0, started_ns = time.perf_counter(), time.time_ns()
     out_dir = Path(cfg.paths.output_dir)
+    module, hp = load_checkpoint(cfg.ckpt_path)  # a bad path clears nothing of the last one
     clear_previous_run(out_dir, keep=Path(str(cfg.ckpt_path)))
-    module, hp = load_checkpoint(cfg.ckpt_path)
     tinfo = hp["task"]
     data_cfg = plain(cfg.data) if cfg.get("data") else tinfo["data"]
     same_data = data_cfg == tinfo["data"]
@@ -127,7 +133,7 @@ def run_evaluation(cfg: DictConfig) -> dict:
         module.metrics = module.build_metrics_for(len(data.class_names))
     data = with_side_inputs(data, module)
     dm = TaskDataModule(data, batch_size=len(data.test_idx), full_batch=True)
-    trainer = hydra.utils.instantiate(cfg.trainer, logger=False, callbacks=[])
+    trainer = make_trainer(cfg.trainer, logger=False, callbacks=[])
     trainer.test(module, datamodule=dm, verbose=False)
     summary = score_summary(task, data, module, data.test_idx)
     summary.update({"head": hp["head"]["name"], "features": tinfo["features"],
@@ -141,7 +147,7 @@ def run_evaluation(cfg: DictConfig) -> dict:
                       preds["target"], data.class_names)
     summary.update(primary_interval(module, data, summary["primary_metric"], out_dir))
     write_input_manifest(ws, data.layout, out_dir / "feature_manifest.json")
-    OmegaConf.save(cfg, out_dir / "config.yaml", resolve=True)
+    atomic_write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     write_run_figures(out_dir, summary, FigureInputs(summary, data, preds, task=task, module=module,
                                                      ws=ws))
     atomic_write_json(out_dir / "metrics.json", summary, indent=2)

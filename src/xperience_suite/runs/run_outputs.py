@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,7 +11,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 import numpy as np
 from omegaconf import DictConfig
 
-from ..io import atomic_write_json
+from ..io import atomic_write, atomic_write_csv, atomic_write_json
 from ..owned import record_outputs, refuse_foreign_names, remove_own
 from ..tasks.base import TaskData
 from ..windows.window_set import WindowSet
@@ -23,8 +22,6 @@ from .figures import FIGURES, FigureInputs, write_figures
 RUN_OUTPUTS = ("metrics.json", "predictions.csv", "predictions.npz", "feature_manifest.json",
                "split_manifest.csv", "split_frames.csv", "bootstrap.npz", "config.yaml",
                "checkpoints/last.ckpt", "checkpoints/best.ckpt")
-#: files a run adds under new names (recorded when written since the run started)
-NEW_OUTPUTS = ("checkpoints/*.ckpt",)
 #: per logger class, the files it writes in its ``log_dir``: (fixed names it replaces in a reused
 #: folder, patterns of new files a reader merges with the folder's older ones: TensorBoard reads
 #: every event file there); a foreign one of either is refused like a fixed-name output
@@ -41,7 +38,6 @@ class OutputFolder:
     fixed: tuple[str, ...] = ()  # relative names a run replaces
     merged: tuple[str, ...] = ()  # relative patterns of new files a reader merges (refused when
     # foreign, like ``fixed``)
-    new: tuple[str, ...] = ()  # relative patterns of other new files (``merged`` are new too)
 
 
 def output_folders(out_dir: Path, loggers=()) -> list[OutputFolder]:
@@ -49,7 +45,7 @@ def output_folders(out_dir: Path, loggers=()) -> list[OutputFolder]:
     actual ``log_dir``, so a renamed or moved log folder is covered): inside the run folder they
     join its lists, outside it their ``log_dir`` is a folder of its own."""
     out_dir = Path(out_dir)
-    run = OutputFolder(out_dir, run_output_names(), (), NEW_OUTPUTS)
+    run = OutputFolder(out_dir, run_output_names())
     others: dict[Path, OutputFolder] = {}
     for lg in loggers:
         kind = next((k for k in LOGGER_FILES if isinstance(lg, k)), None)
@@ -109,19 +105,33 @@ def clear_previous_run(out_dir: Path, keep: Path | None = None, loggers=()) -> l
     return removed
 
 
-def record_run_outputs(out_dir: Path, since_ns: int, loggers=()) -> None:
-    """List this run's outputs (its fixed names, checkpoints, figures and event files written
-    since ``since_ns``, the run's start) as the framework's own, in each of its folders, for
-    ``clear_previous_run`` of a later run; an older file of those names is not this run's and is
-    not listed (an output kept from before, the checkpoint an evaluation read, stays listed as it
-    was). Called once the loggers are finalized, so their files are listed as they stay."""
+def record_run_outputs(out_dir: Path, since_ns: int, loggers=(), written=()) -> None:
+    """List this run's outputs as the framework's own, in each of its folders, for
+    ``clear_previous_run`` of a later run: its fixed names and the loggers' merged files written
+    since ``since_ns`` (the run's start; a file of those names that was there before it started
+    was refused or cleared then, so one that is there now is this run's), and ``written``, the
+    other files it knows it wrote (``checkpoint_files``). A file it did not name is never listed,
+    whatever its time stamp (a user's ``checkpoints/x.ckpt``). Called once the loggers are
+    finalized, so their files are listed as they stay."""
+    written = {Path(p).resolve() for p in written}
     for folder in output_folders(out_dir, loggers):
         files = [folder.path / n for n in folder.fixed]
-        files += [p for pattern in folder.new + folder.merged for p in folder.path.glob(pattern)]
+        files += [p for pattern in folder.merged for p in folder.path.glob(pattern)]
         files = [p for p in dict.fromkeys(files)
                  if p.is_file() and p.stat().st_mtime_ns >= since_ns]
+        files += [p for p in written if p.is_file() and p.is_relative_to(folder.path.resolve())]
         if files or folder.path == Path(out_dir):
             record_outputs(folder.path, files, tool="xperience_suite.run")
+
+
+def checkpoint_files(trainer) -> list[Path]:
+    """The checkpoint files the trainer's ``ModelCheckpoint`` callbacks wrote and kept (their
+    top-k, best and last paths), whatever their names."""
+    paths = []
+    for cb in trainer.checkpoint_callbacks:
+        paths += [*getattr(cb, "best_k_models", {}), getattr(cb, "best_model_path", ""),
+                  getattr(cb, "last_model_path", "")]
+    return [Path(p) for p in dict.fromkeys(paths) if p]
 
 
 def write_input_manifest(ws: WindowSet, layout: list[tuple[str, str]], path: Path) -> None:
@@ -143,27 +153,21 @@ def write_predictions(out_dir: Path, data: TaskData, idx: np.ndarray, pred: np.n
     arrays and a CSV with each sample's RMSE."""
     ids = [data.sample_ids[i] for i in idx]
     path = out_dir / "predictions.csv"
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        if data.kind in ("classification", "binary"):
-            names = list(class_names or [])
-            w.writerow(["sample_id", "truth", "prediction", "confidence"])
-            for sid, t, p, c in zip(ids, truth, pred, conf):
-                w.writerow([sid, _name(names, t), _name(names, p), f"{c:.6f}"])
-        elif data.kind == "multilabel":
-            names = list(class_names or [])
-            w.writerow(["sample_id", "truth", "prediction", "confidence"])
-            for sid, t, p, c in zip(ids, truth, pred, conf):
-                w.writerow([sid, _labels(names, t), _labels(names, p), f"{c:.6f}"])
-        else:
-            with warnings.catch_warnings():  # an all-NaN target row has no RMSE: NaN, quietly
-                warnings.simplefilter("ignore", RuntimeWarning)
-                err = np.sqrt(np.nanmean((pred - truth) ** 2, axis=1)) if len(pred) else []
-            w.writerow(["sample_id", "rmse"])
-            for sid, e in zip(ids, err):
-                w.writerow([sid, f"{e:.6f}"])
-            np.savez_compressed(out_dir / "predictions.npz", sample_id=np.array(ids),
-                                truth=truth.astype(np.float32), prediction=pred.astype(np.float32))
+    if data.kind in ("classification", "binary", "multilabel"):
+        names = list(class_names or [])
+        text = _name if data.kind != "multilabel" else _labels
+        atomic_write_csv(path, ["sample_id", "truth", "prediction", "confidence"],
+                         ([sid, text(names, t), text(names, p), f"{c:.6f}"]
+                          for sid, t, p, c in zip(ids, truth, pred, conf)))
+    else:
+        with warnings.catch_warnings():  # an all-NaN target row has no RMSE: NaN, quietly
+            warnings.simplefilter("ignore", RuntimeWarning)
+            err = np.sqrt(np.nanmean((pred - truth) ** 2, axis=1)) if len(pred) else []
+        atomic_write_csv(path, ["sample_id", "rmse"],
+                         ([sid, f"{e:.6f}"] for sid, e in zip(ids, err)))
+        atomic_write(out_dir / "predictions.npz", lambda f: np.savez_compressed(
+            f, sample_id=np.array(ids), truth=truth.astype(np.float32),
+            prediction=pred.astype(np.float32)))
     return path
 
 
@@ -180,12 +184,10 @@ def write_split_frames(path: Path, data: TaskData) -> Path:
         if idx is not None:
             split[np.asarray(idx, dtype=np.int64)] = name
     span = data.frame_span
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["sample_id", "split", "first_frame", "last_frame"])
-        for i, sid in enumerate(data.sample_ids):
-            first, last = ("", "") if span is None else (int(span[i, 0]), int(span[i, 1]))
-            w.writerow([sid, split[i] or "unused", first, last])
+    atomic_write_csv(path, ["sample_id", "split", "first_frame", "last_frame"],
+                     ([sid, split[i] or "unused",
+                       *(("", "") if span is None else (int(span[i, 0]), int(span[i, 1])))]
+                      for i, sid in enumerate(data.sample_ids)))
     return path
 
 

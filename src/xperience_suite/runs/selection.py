@@ -31,7 +31,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 import lightning as L
@@ -51,7 +50,7 @@ from .bootstrap import N_RESAMPLES, interval, primary_replicates
 from .config_schema import HeadSchema, check_config, check_group
 from .head_choice import (BEST, SHARED_KEYS, as_candidate, candidate_label, compose_in_tree,
                           head_config, split_candidate)
-from .training import build_module, build_task_data, plain, primary_metric_of
+from .training import build_module, build_task_data, make_trainer, plain, primary_metric_of
 from .validation_split import num_folds, selection_data
 
 log = logging.getLogger("xperience_suite")
@@ -76,7 +75,7 @@ def fit_head(task: Task, sel, cfg: DictConfig, seed: int):
     dm = TaskDataModule(sel, batch_size=cfg.head.get("batch_size") or len(sel.train_idx),
                         full_batch=not module.family.gradient_trained, seed=seed)
     module.fit_scalers(dm.train_x(), dm.train_y())
-    trainer: L.Trainer = hydra.utils.instantiate(
+    trainer = make_trainer(
         cfg.trainer, logger=False, callbacks=[], enable_checkpointing=False,
         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0)
     t0 = time.perf_counter()

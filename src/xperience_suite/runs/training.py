@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import hydra
+from hydra.errors import InstantiationException
 import lightning as L
 from lightning.pytorch.callbacks import EarlyStopping
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
@@ -24,14 +25,14 @@ from ..metrics.suites import LOWER_IS_BETTER
 from .bootstrap import primary_interval
 from .figures import FigureInputs
 from .history import EpochHistory, epoch_history
-from .run_outputs import clear_previous_run, record_run_outputs, \
+from .run_outputs import checkpoint_files, clear_previous_run, record_run_outputs, \
     write_input_manifest, write_predictions, write_run_figures, write_split_frames
 from .wandb_logging import log_run as log_wandb_run
 from ..tasks import Task, TaskData, get_task
 from ..tasks.base import trivial_target_warnings
 from ..tasks.inputs import feature_label
 from ..errors import XperienceError
-from ..io import atomic_write_json
+from ..io import atomic_write_json, atomic_write_text
 from ..tasks.across_episodes import build_across_episodes
 from ..data.splits import assign_episode_splits, check_no_leakage, write_split_manifest
 from ..windows.purge import purge_margin, purge_overlapping
@@ -168,6 +169,19 @@ def instantiate_all(section) -> list:
             if isinstance(v, DictConfig) and "_target_" in v]
 
 
+def make_trainer(section: DictConfig, **kwargs) -> L.Trainer:
+    """The ``trainer`` config's Lightning ``Trainer`` (``kwargs`` override it); a setting Lightning
+    rejects (``trainer.accelerator=gpu`` without a GPU, ``trainer.devices=abc``) is one line."""
+    try:
+        return hydra.utils.instantiate(section, **kwargs)
+    except InstantiationException as err:
+        cause = err.__cause__ or err
+        first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        raise XperienceError(f"Lightning refuses the trainer settings: {first}", key="trainer",
+                             expected="settings this machine supports (trainer=cpu, trainer=gpu "
+                                      "on a GPU machine; see conf/trainer/)") from None
+
+
 def build_callbacks(section, has_val: bool) -> list:
     """The run's callbacks; those monitoring ``val/...`` only when there are validation samples."""
     if not has_val and section:
@@ -240,7 +254,7 @@ def run_training(cfg: DictConfig) -> dict:
     module.fit_scalers(dm.train_x(), dm.train_y())  # in chunks when episodes are streamed
     progress = progress_mode(cfg.get("progress"), bool(cfg.trainer.get("enable_progress_bar", True)))
     callbacks = build_callbacks(cfg.get("callbacks"), has_val) + [EpochHistory()]
-    trainer: L.Trainer = hydra.utils.instantiate(
+    trainer = make_trainer(
         cfg.trainer, logger=loggers or False,
         callbacks=callbacks + ([EpochLines()] if progress == "epochs" else []),
         enable_progress_bar=progress == "bar")
@@ -269,7 +283,7 @@ def run_training(cfg: DictConfig) -> dict:
     if "episode_split" in data.extra:
         write_split_manifest(out_dir / "split_manifest.csv", *data.extra["episode_split"])
         summary["episode_id"] = None
-    OmegaConf.save(cfg, out_dir / "config.yaml", resolve=True)
+    atomic_write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     write_run_figures(out_dir, summary, FigureInputs(summary, data, preds, task=task, module=module,
                                                      ws=ws, history=epoch_history(trainer)))
     summary["total_seconds"] = time.perf_counter() - t0
@@ -279,7 +293,8 @@ def run_training(cfg: DictConfig) -> dict:
     for lg in trainer.loggers:
         lg.log_metrics({f"final/{k}": v for k, v in summary["metrics"].items()})
         lg.finalize("success")
-    record_run_outputs(out_dir, started_ns, trainer.loggers)  # after they wrote their files
+    record_run_outputs(out_dir, started_ns, trainer.loggers,  # after they wrote their files
+                       written=checkpoint_files(trainer))
     log_wandb_run(trainer, module, summary, data, plain(cfg), out_dir)
     for w in summary["warnings"]:
         log.warning(w)
