@@ -98,3 +98,38 @@ def test_every_project_name_a_benchmark_imports_exists(script):
             for alias in node.names:
                 if alias.name.startswith("xperience_suite"):
                     importlib.import_module(alias.name)
+
+
+def _bench(script: str, *args: str, cache: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "XPERIENCE_SUITE_CACHE": str(cache), "WANDB_MODE": "offline"}
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / script), *args], cwd=REPO,
+                          env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+def test_bench_sweep_ratio_is_its_jobs_own_seconds(tmp_path, feature_cache):
+    """A two-job grid: every job ran, and the printed ratio is the wall time over the sum of the
+    jobs' own ``fit_seconds`` from their metrics.json."""
+    _bench("bench_sweep.py", "--tasks", "temporal_order", "--variants", "all,no_audio",
+           "--heads", "minimal", "--out", str(tmp_path), "--", "data.preset=small",
+           cache=feature_cache)
+    (row,) = json.loads((tmp_path / "bench_sweep.json").read_text())
+    jobs = [json.loads(p.read_text()) for p in (tmp_path / "sweep_basic").glob("*/metrics.json")]
+    assert row["jobs"] == len(jobs) == 2 and row["failed"] == 0
+    assert all(j["status"] == "ok" for j in jobs)
+    assert row["sum_fit_s"] == pytest.approx(sum(j["fit_seconds"] for j in jobs), rel=1e-9)
+    assert row["wall_over_fit"] == pytest.approx(row["wall_s"] / row["sum_fit_s"], rel=1e-9)
+
+
+def test_bench_store_extracts_every_episode_per_executor(tmp_path, feature_cache):
+    """Three small episodes, one worker and all cores: each extraction finished every episode
+    into the same windows, and the speed-up is the ratio of the printed medians."""
+    _bench("bench_store.py", "--episodes", "3", "--frames", "40", "60", "--skip-ray",
+           "--out", str(tmp_path), cache=feature_cache)
+    out = json.loads((tmp_path / "bench_store.json").read_text())
+    assert [r["done"] for r in out["runs"]] == [3, 3] and not any(r["failed"] for r in out["runs"])
+    assert len({r["windows"] for r in out["runs"]}) == 1
+    med = out["median_seconds"]
+    assert out["local_speedup_vs_one_worker"] == pytest.approx(
+        med["local_1_worker"] / med["local"], abs=0.01)
