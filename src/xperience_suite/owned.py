@@ -9,6 +9,7 @@ other entry of the folder (a user's ``caption.json``, notes, a file the user edi
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from .errors import XperienceError
 from .io import atomic_write_text
 
 MARKER = ".xperience_suite_outputs.json"
+log = logging.getLogger(__name__)
 
 
 def _stat(path: Path) -> list[int]:
@@ -106,14 +108,22 @@ def remove_own(folder: str | Path, keep=()) -> list[str]:
 
 
 def record_outputs(folder: str | Path, files, tool: str = "xperience_suite") -> None:
-    """Add ``files`` (paths relative to ``folder``, or absolute inside it) to the folder's list of
-    files the framework wrote, with their current size and modification time."""
+    """Add ``files`` (names relative to ``folder``, or absolute paths inside it) to the folder's
+    list of files the framework wrote, with their current size and modification time. A path
+    built as ``folder / name`` is relative to the working directory, not to ``folder``: pass
+    ``name`` (or an absolute path), as a relative ``folder`` would otherwise list nothing."""
     folder = Path(folder)
+    base = folder.resolve()
     listed = {k: v for k, v in _listed(folder).items() if (folder / k).is_file()}
     for f in files:
         path = Path(f) if Path(f).is_absolute() else folder / f
-        if path.is_file():
-            listed[path.relative_to(folder).as_posix()] = _stat(path)
+        if path.is_symlink():  # never provably ours (``own_files``)
+            continue
+        if not path.is_file():
+            log.warning("%s is not listed as written by this framework (no such file)", path)
+            continue
+        rel = path.resolve().relative_to(base).as_posix()  # ValueError: a caller's bug
+        listed[rel] = _stat(path)
     _write_marker(folder, listed, tool)
 
 

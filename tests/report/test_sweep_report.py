@@ -131,6 +131,34 @@ def test_a_damaged_job_is_a_failed_row_saying_why(seed_sweep, tmp_path, caplog, 
     assert f"{other / 'bootstrap.npz'}: unreadable" in caplog.text
 
 
+def test_a_relative_sweep_folder_is_rebuilt_as_its_own(seed_sweep, tmp_path, monkeypatch):
+    """Hydra's sweep folders are relative (``outputs/multirun/...``): the report lists its files
+    there too, so ``python -m xperience_suite.report <that folder>`` rebuilds it."""
+    import shutil
+
+    from xperience_suite.owned import own_files
+
+    shutil.copytree(seed_sweep, tmp_path / "outputs" / "sweep")
+    monkeypatch.chdir(tmp_path)
+    build_report(Path("outputs/sweep"))
+    assert set(REPORT_FILES) <= set(own_files("outputs/sweep"))
+    assert report_main(["outputs/sweep"]) == 0
+
+
+def test_an_interval_that_excludes_the_mean_is_drawn(seed_sweep, tmp_path):
+    """A percentile interval need not hold the mean (few seeds, a skewed metric: seen on the
+    real audio windows); the bar chart draws it as it is instead of failing the report."""
+    import matplotlib.image
+
+    from xperience_suite.report.ablation_plots import plot_head_bars
+
+    summary = json.loads((seed_sweep / "ablation_summary.json").read_text())
+    cell = next(c for c in summary["cells"] if c.get("ci_high") is not None)
+    cell["ci_low"], cell["ci_high"] = cell["mean"] - 0.2, cell["mean"] - 0.1
+    plot_head_bars(summary, tmp_path / "bars.png")
+    assert matplotlib.image.imread(tmp_path / "bars.png").shape[0] > 100
+
+
 def test_report_replaces_its_own_files_and_refuses_a_users(seed_sweep, tmp_path, capsys):
     """Rebuilding over the report it wrote is fine; a file of the report's names that the user
     wrote (or edited since) is refused in one line and left as it is."""

@@ -5,6 +5,7 @@ only same-named files and deletes nothing."""
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 from xperience_suite.sample.__main__ import main
 
@@ -44,6 +45,23 @@ def test_sample_out_rewrites_its_own_folder(tmp_path):
     assert main(["--out", str(folder), "--frames", "21", "--seed", "1"]) == 0  # its own: allowed
     (folder / "fisheye_cam1.mp4").write_bytes(b"edited by the user")
     assert main(["--out", str(folder), "--frames", "20"]) == 2  # an edited file is the user's
+
+
+def test_a_relative_out_is_its_own_folder_on_the_rerun(tmp_path, monkeypatch):
+    """``--out data/sample_ep`` (relative, as the README writes it) lists its files, so the same
+    command again rewrites them; so does an episode set's relative ``out``, with its episodes."""
+    from xperience_suite.owned import own_files
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["--out", "data/ep", "--frames", "20"]) == 0
+    assert "annotation.hdf5" in own_files("data/ep")
+    assert main(["--out", "data/ep", "--frames", "20"]) == 0
+    args = ["episodes=2", "out=data/set", "min_frames=20", "max_frames=22", "workers=1"]
+    assert main(args) == 0
+    assert "manifest.csv" in own_files("data/set")
+    episodes = sorted(p.parent for p in Path("data/set").rglob("annotation.hdf5"))
+    assert len(episodes) == 2 and all("annotation.hdf5" in own_files(e) for e in episodes)
+    assert main(args) == 0
 
 
 def test_episode_set_refuses_a_users_manifest(tmp_path, capsys):

@@ -45,6 +45,22 @@ def test_trainer_settings_lightning_rejects_are_one_line(tmp_path, episode_dir, 
     assert "\n" not in str(err.value)
 
 
+def test_a_gpu_run_without_a_gpu_is_refused_before_any_work(tmp_path, monkeypatch):
+    """``trainer=gpu`` where no CUDA device is visible: one line at the config check, before the
+    features are extracted (Lightning would refuse it only when the trainer is made)."""
+    import torch
+
+    from xperience_suite.runs.config_schema import check_config
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    cfg = compose_train(tmp_path, ["task=timeline_action", "trainer=gpu",
+                                   f"data.root={tmp_path / 'not_read'}", "data=episode"])
+    with pytest.raises(XperienceError) as err:
+        check_config(cfg, "train")
+    assert err.value.key == "trainer.accelerator"
+    check_config(compose_train(tmp_path, ["task=timeline_action", "trainer=cpu"]), "train")
+
+
 def test_single_class_contact_runs_with_a_warning(tmp_path, episode_dir):
     cfg = compose_train(tmp_path, ["task=contact_prediction", "head=minimal", "data=episode",
                                    f"data.root={episode_dir}", "head.gd_steps=5", *TINY])

@@ -75,3 +75,19 @@ def test_multirun_writes_one_folder_per_job(tmp_path, episode_dir, feature_cache
     assert cells == {(t, h) for t in ("timeline_action", "temporal_order")
                      for h in ("minimal", "mlp")}
     assert all(np.isfinite(json.loads(p.read_text())["primary_value"]) for p in runs)
+
+
+def test_job_folders_are_named_by_the_features_they_ran(tmp_path, episode_dir, feature_cache):
+    """A ``features.drop`` axis (the modality ablation's) gives each job folder the features'
+    own name, as its metrics.json and the report call them (``all-video``), not ``all``."""
+    sweep = tmp_path / "sweep"
+    proc = subprocess.run(
+        [sys.executable, "train.py", "-m", "task=timeline_action", "head=minimal",
+         "features.drop=[],[video]", "data=episode", f"data.root={episode_dir}",
+         "head.gd_steps=5", "trainer.enable_progress_bar=false", "logger=none",
+         f"hydra.sweep.dir={sweep}"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    jobs = {p.parent.name: json.loads(p.read_text())["features"]
+            for p in sweep.glob("*/metrics.json")}
+    assert jobs == {"0_timeline_action_minimal_all": "all",
+                    "1_timeline_action_minimal_all-video": "all-video"}

@@ -68,6 +68,9 @@ def _delta(c: dict | None) -> str:
 
 
 def _significance_lines(summary: dict) -> list[str]:
+    if not [v for v in summary["variants"] if v != summary["baseline"]]:
+        return [f"No delta: the sweep ran no feature variant besides the baseline "
+                f"`{summary['baseline']}`.", ""]
     if not summary["significance_tested"]:
         return ["No delta is significance-tested: the runs carry no bootstrap replicates of "
                 "their test samples (`bootstrap.npz`), or the variants were scored on different "

@@ -39,7 +39,10 @@ def delta_matrix(summary: dict, head: str) -> tuple[np.ndarray, np.ndarray, list
     return d, sig, variants
 
 
-def plot_delta_heatmap(summary: dict, path: Path) -> Path:
+def plot_delta_heatmap(summary: dict, path: Path) -> Path | None:
+    """None (nothing drawn) when the sweep has no variant besides the baseline: no deltas."""
+    if not [v for v in summary["variants"] if v != summary["baseline"]]:
+        return None
     plt = _pyplot()
     heads = summary["heads"]
     names = [summary["task_info"][t]["display_name"] for t in summary["tasks"]]
@@ -88,10 +91,11 @@ def plot_head_bars(summary: dict, path: Path) -> Path:
                             for c in cs], dtype=float)
             high = np.array([c["ci_high"] if c and c.get("ci_high") is not None else np.nan
                              for c in cs], dtype=float)
-            err = np.nan_to_num(np.vstack([mean - low, high - mean]))
             xs = x + (k - (len(heads) - 1) / 2) * width
-            ax.bar(xs, np.nan_to_num(mean), width, yerr=err, capsize=2, label=h,
-                   color=HEAD_COLORS.get(h))
+            ax.bar(xs, np.nan_to_num(mean), width, label=h, color=HEAD_COLORS.get(h))
+            # the interval as drawn from its ends: a percentile interval need not hold the mean
+            # (a skewed metric on few seeds), which ``yerr`` around the mean cannot show
+            ax.vlines(xs, low, high, color="black", linewidth=1)
             for xm in xs[np.isnan(mean)]:
                 ax.text(xm, 0, "n/a", ha="center", va="bottom", fontsize=6, rotation=90)
         arrow = "↑" if info.get("higher_is_better") else "↓"
@@ -108,3 +112,7 @@ def plot_head_bars(summary: dict, path: Path) -> Path:
     atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110))
     plt.close(fig)
     return path
+
+
+#: the report's plots by file name, drawn in this order
+PLOTS = {HEATMAP: plot_delta_heatmap, BARS: plot_head_bars}

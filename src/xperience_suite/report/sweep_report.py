@@ -7,11 +7,11 @@ import logging
 from pathlib import Path
 
 from ..io import atomic_write_json, atomic_write_text
-from ..owned import record_outputs, refuse_foreign_names
+from ..owned import own_files, record_outputs, refuse_foreign_names
 from ..runs.wandb_logging import log_sweep_table
 from .ablation import BASELINE, summarize
 from .ablation_markdown import render_markdown
-from .ablation_plots import BARS, HEATMAP, plot_delta_heatmap, plot_head_bars
+from .ablation_plots import BARS, HEATMAP, PLOTS
 from .sweep_table import collect_rows, write_sweep_csv
 
 log = logging.getLogger("xperience_suite")
@@ -36,12 +36,26 @@ def build_report(sweep_dir: str | Path, baseline: str = BASELINE,
     summary = summarize(rows, baseline=baseline)
     summary["sweep_dir"] = str(sweep_dir)
     atomic_write_json(out["summary"], summary, indent=2)
-    plot_delta_heatmap(summary, out["heatmap"])
-    plot_head_bars(summary, out["bars"])
-    atomic_write_text(out["markdown"], render_markdown(summary, str(sweep_dir), [HEATMAP, BARS]))
-    record_outputs(sweep_dir, list(out.values()), tool="xperience_suite.report")
+    drawn = [name for name, plot in PLOTS.items() if _draw(plot, summary, sweep_dir / name)]
+    atomic_write_text(out["markdown"], render_markdown(summary, str(sweep_dir), drawn))
+    record_outputs(sweep_dir, [CSV_NAME, SUMMARY_NAME, MARKDOWN_NAME, *drawn],
+                   tool="xperience_suite.report")
     if wandb_logger and wandb_logger.get("wandb"):
         log_sweep_table(sweep_dir, rows, columns, wandb_logger)
     log.info("sweep report: %d jobs (%d failed) -> %s", len(rows), summary["failed_jobs"],
              out["markdown"])
     return out
+
+
+def _draw(plot, summary: dict, path: Path) -> bool:
+    """Draw one plot; one with nothing to show (``None``: no deltas without a second variant) is
+    not drawn, and an earlier report's copy of it is removed; a plot that fails is one warning
+    line, never the end of the report (its tables are the result)."""
+    try:
+        drawn = plot(summary, path) is not None
+    except Exception as err:  # noqa: BLE001  (matplotlib's many ways to refuse a figure)
+        log.warning("%s not drawn: %s: %s", path.name, type(err).__name__, err)
+        drawn = False
+    if not drawn and path.name in own_files(path.parent):  # stale: an earlier report's
+        path.unlink()
+    return drawn

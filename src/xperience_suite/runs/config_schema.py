@@ -17,6 +17,7 @@ from typing import (Any, Callable, Dict, List, Optional, Union, get_args, get_or
                     get_type_hints)
 
 from hydra.experimental.callback import Callback
+import torch
 from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -271,6 +272,21 @@ def check_config(cfg, entry: str) -> None:
                                  expected=f"{group}=<one of conf/{group}/*.yaml>")
         groups[group] = check_group(group, node, GROUPS[group])
     _check_across(groups)
+    check_accelerator(OmegaConf.select(cfg, "trainer.accelerator", default=None))
+
+
+#: accelerator names that need a CUDA device (``trainer=gpu``)
+CUDA_ACCELERATORS = ("gpu", "cuda")
+
+
+def check_accelerator(accelerator) -> None:
+    """Refuse ``trainer.accelerator=gpu`` on a machine without a CUDA device before any work (not
+    after the features are extracted, when Lightning would refuse it)."""
+    if str(accelerator) in CUDA_ACCELERATORS and not torch.cuda.is_available():
+        raise XperienceError("no CUDA device is visible on this machine",
+                             key="trainer.accelerator",
+                             expected="trainer=cpu, or trainer.accelerator=auto (a GPU when one "
+                                      "is visible), or a machine with a GPU")
 
 
 class ConfigCheckCallback(Callback):

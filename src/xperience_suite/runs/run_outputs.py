@@ -117,7 +117,7 @@ def record_run_outputs(out_dir: Path, since_ns: int, loggers=(), written=()) -> 
     for folder in output_folders(out_dir, loggers):
         files = [folder.path / n for n in folder.fixed]
         files += [p for pattern in folder.merged for p in folder.path.glob(pattern)]
-        files = [p for p in dict.fromkeys(files)
+        files = [p.relative_to(folder.path) for p in dict.fromkeys(files)
                  if p.is_file() and p.stat().st_mtime_ns >= since_ns]
         files += [p for p in written if p.is_file() and p.is_relative_to(folder.path.resolve())]
         if files or folder.path == Path(out_dir):

@@ -5,7 +5,9 @@
   others (your own ``task/*.yaml``, e.g. from ``--config-dir``) by name;
 - ``${xperience.drop_one_family:}``: ``[]``, then each modality family of the feature registry
   alone (``modality_families``), the ``features.drop`` axis of the modality ablation; the
-  config's ``imports`` are imported first, so the families of your own blocks are in it.
+  config's ``imports`` are imported first, so the families of your own blocks are in it;
+- ``${xperience.features_label:${features.name},${features.drop}}``: the name a run's features
+  go by (``all-video``), for the job folders' names (``conf/hydra/default.yaml``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from omegaconf import OmegaConf
 
 from ..features.registry import modality_families
 from ..plugins import import_modules
+from ..tasks.inputs import feature_label
 from ..tasks.registry import ALIASES, study_order
 
 
@@ -39,5 +42,11 @@ def _families_resolver(*, _root_) -> str:
     return ",".join(drop_one_family())
 
 
+def _features_label_resolver(name: str, drop) -> str:
+    return feature_label(str(name), [str(d) for d in (drop or [])])
+
+
 OmegaConf.register_new_resolver("xperience.tasks", _tasks_resolver, replace=True)
+OmegaConf.register_new_resolver("xperience.features_label", _features_label_resolver,
+                                replace=True)
 OmegaConf.register_new_resolver("xperience.drop_one_family", _families_resolver, replace=True)

@@ -116,7 +116,8 @@ def _write_episode(out_dir: str | Path, *, seed: int = 0, preset: str = "small",
     write_annotation(out / "annotation.hdf5", data, options)
     audio = None if options.no_audio else np.stack([wave, 0.85 * wave])
     _write_videos(out, views, cfg, motion, blobs, light, audio, options)
-    record_outputs(out, [p for p in out.iterdir() if p.is_file()], tool="xperience_suite.sample")
+    record_outputs(out, [p.name for p in out.iterdir() if p.is_file()],
+                   tool="xperience_suite.sample")
     return out
 
 
