@@ -52,6 +52,18 @@ def test_cells_without_replicates_have_no_interval_and_no_test():
     assert "No delta is significance-tested" in render_markdown(s, "sweep", [])
 
 
+def test_the_markdown_says_why_there_is_no_delta():
+    """Only the baseline variant ran, or the baseline's runs all failed (the audio ablation on a
+    log-mel-only folder): each is said as it is, not as missing replicates."""
+    alone = summarize([row("temporal_order", "all", 0.5, metric="f1")])
+    assert "no feature variant besides the baseline `all`" in render_markdown(alone, "s", [])
+    failed = {**row("temporal_order", "all", None, metric="f1"), "status": "failed"}
+    lost = summarize([failed, row("temporal_order", "raw_logmel_only", 0.6, metric="f1")])
+    text = render_markdown(lost, "s", [])
+    assert "has a result for both the baseline `all`" in text
+    assert "bootstrap replicates" not in text
+
+
 def test_seed_aggregates_and_failed_seeds():
     rows = [row("temporal_order", "all", v, seed=s, metric="f1")
             for s, v in [(1, 0.4), (2, 0.6), (3, 0.5)]]

@@ -189,7 +189,8 @@ def test_best_yaml_from_the_selection_runs_the_winner(tmp_path, sample_dir, plai
 
 
 def test_a_seed_free_head_is_fit_once_per_fold_and_a_refused_one_scores_nothing(tmp_path,
-                                                                                sample_dir):
+                                                                                sample_dir,
+                                                                                caplog):
     """With two seeds, a full-batch head (``minimal``: the same fit for every seed) is fit once
     per fold, the ``mlp`` and ``temporal`` once per fold and seed; a head the task's kind refuses
     (``siamese`` serves pair tasks), or a setting it does not read, gets one failed row per fold
@@ -201,7 +202,10 @@ def test_a_seed_free_head_is_fit_once_per_fold_and_a_refused_one_scores_nothing(
     cfg = compose_config("select", tmp_path, [
         *base, "select.tasks=[timeline_action]", f"select.candidates={cands}",
         "select.seeds=[0,1]"])
-    result = selection.run_selection(cfg, base)
+    with caplog.at_level("INFO"):
+        result = selection.run_selection(cfg, base)
+    assert "timeline_action: siamese not for this task" in caplog.text  # not "val ... = nan"
+    assert "siamese val" not in caplog.text
     fits = {}
     for r in result["trials"]:
         fits.setdefault(r["candidate"], []).append((r["fold"], r["seed"], r["status"]))

@@ -71,6 +71,10 @@ def _significance_lines(summary: dict) -> list[str]:
     if not [v for v in summary["variants"] if v != summary["baseline"]]:
         return [f"No delta: the sweep ran no feature variant besides the baseline "
                 f"`{summary['baseline']}`.", ""]
+    if not any(c.get("delta") for c in summary["cells"]):
+        return [f"No delta: no task and head has a result for both the baseline "
+                f"`{summary['baseline']}` and another variant (their runs failed or are "
+                f"missing).", ""]
     if not summary["significance_tested"]:
         return ["No delta is significance-tested: the runs carry no bootstrap replicates of "
                 "their test samples (`bootstrap.npz`), or the variants were scored on different "

@@ -182,7 +182,13 @@ def select_task(cfg_task: DictConfig, candidates, seeds) -> list[dict]:
                             r["error"] = str(err)
                     rows[i].append(r)
     for p, own in zip(prepared, rows):
-        log.info("%s: %s val %s = %.4f", task.name, p["candidate"], metric, mean_score(own))
+        if p["refused"]:
+            log.info("%s: %s not for this task (%s)", task.name, p["candidate"], p["refused"])
+        elif any(r["status"] != "ok" for r in own):
+            log.info("%s: %s failed (%s)", task.name, p["candidate"],
+                     next(r["error"] for r in own if r["status"] != "ok") or "trials.csv")
+        else:
+            log.info("%s: %s val %s = %.4f", task.name, p["candidate"], metric, mean_score(own))
     return [r for own in rows for r in own]
 
 
