@@ -133,3 +133,16 @@ def test_bench_store_extracts_every_episode_per_executor(tmp_path, feature_cache
     med = out["median_seconds"]
     assert out["local_speedup_vs_one_worker"] == pytest.approx(
         med["local_1_worker"] / med["local"], abs=0.01)
+
+
+def test_bench_extract_and_video_resize_run_on_a_small_episode(episode_dir, tmp_path):
+    """The extraction benchmark's checks that are behaviour, not speed: the vectorised window
+    statistics agree with the per-window loop, and the two video paths differ only in the video
+    blocks; both scripts run end to end on a small generated episode (an empty cache)."""
+    done = _bench("bench_extract.py", "--episode", str(episode_dir), "--repeats", "1",
+                  "--stats-repeats", "1", cache=tmp_path / "cache")
+    assert done.stdout.count("(<= 1e-5: True)") == 2, done.stdout[-2000:]
+    assert "cold extraction: median" in done.stdout and "warm extraction: median" in done.stdout
+    done = _bench("bench_video_resize.py", "--episode", str(episode_dir),
+                  cache=tmp_path / "cache2")
+    assert "every other block identical: True" in done.stdout, done.stdout[-2000:]
