@@ -84,3 +84,51 @@ def test_trajectory_replicates_equal_numpy_mpjpe_and_are_reproducible():
     assert np.array_equal(reps, metric_replicates(suite, inputs, "mpjpe", counts))
     point = metric_replicates(suite, inputs, "mpjpe", np.ones((1, n)))[0]
     assert point == pytest.approx(per_sample.mean())
+
+
+def _r2_columns(pred, truth, weights):
+    """The study's R² on a resample, in numpy: the samples repeated by ``weights``, non-finite
+    entries left out, SST around each column's mean over the resample (not the grand mean)."""
+    keep = np.isfinite(pred) & np.isfinite(truth)
+    w = weights[:, None] * keep
+    n = w.sum(0)
+    y = np.where(keep, truth, 0.0)
+    mean = np.divide((w * y).sum(0), n, out=np.zeros(n.shape), where=n > 0)
+    sst = np.maximum((w * y * y).sum(0) - n * mean * mean, 0.0).sum()
+    sse = (w * np.where(keep, pred - truth, 0.0) ** 2).sum()
+    return 1.0 - sse / sst
+
+
+def test_reconstruction_r2_and_mae_are_resampled_by_their_column_sums():
+    """The column-centred R² keeps per-column sums in list states (their width is known only at
+    the first update); they are resampled as sums, so reconstruction runs have an interval too.
+    Offsets per column make the grand-mean R² (the former definition) differ from the study's."""
+    rng = np.random.default_rng(1)
+    n, d = 30, 6
+    truth = rng.normal(size=(n, d)) + np.arange(d) * 5.0  # columns at different levels
+    pred = truth + rng.normal(scale=0.8, size=(n, d))
+    truth[3, 2] = np.nan  # masked: leaves its column's sums
+    inputs = MetricInputs()
+    for part in (slice(0, 17), slice(17, n)):
+        inputs.update(torch.from_numpy(pred[part]).float(), torch.from_numpy(truth[part]).float())
+    counts = resample_counts(np.arange(n), clusters=False, block=4, n_resamples=200)
+    suite = build_metric_suite("regression")
+    reps = metric_replicates(suite, inputs, "r2", counts)
+    p32, t32 = pred.astype(np.float32).astype(float), truth.astype(np.float32).astype(float)
+    want = np.array([_r2_columns(p32, t32, c.astype(float)) for c in counts])
+    np.testing.assert_allclose(reps, want, rtol=1e-9, atol=1e-9)
+    keep = np.isfinite(t32)
+    grand = [1 - (c[:, None] * np.where(keep, p32 - t32, 0) ** 2).sum()
+             / (c[:, None] * keep * (np.where(keep, t32, 0) - np.nanmean(t32)) ** 2).sum()
+             for c in counts[:3]]
+    assert not np.allclose(reps[:3], grand, atol=1e-3)  # a wrong definition is told apart
+    mae = metric_replicates(build_metric_suite("regression"), inputs, "mae", counts)
+    err = np.where(keep, np.abs(p32 - t32), 0.0)
+    np.testing.assert_allclose(mae, counts @ err.sum(1) / (counts @ keep.sum(1)), rtol=1e-9)
+
+
+def test_a_reconstruction_run_has_an_interval(tmp_path, episode_dir):
+    m = train(tmp_path, episode_dir, "modality_reconstruction")
+    assert m["primary_metric"] == "r2" and "moving-block" in m["ci_method"]
+    assert m["primary_ci_low"] < m["primary_ci_high"]
+    assert len(read_replicates(tmp_path)["replicates"]) == 2000

@@ -80,6 +80,9 @@ class _MaskedRegressionState(Metric):
 
     is_differentiable = False
     full_state_update = False
+    #: list states (one ``(1, D)`` entry per update, reduced by ``cat``: their width is known only
+    #: at the first update) that ``compute`` only ever sums over entries: sums for a resampler
+    summed_lists = ("col_count", "col_sum", "col_sum_sq", "col_sse")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -91,7 +94,7 @@ class _MaskedRegressionState(Metric):
         count = torch.tensor(0, dtype=torch.long)
         self.add_state("count", default=count.clone(), dist_reduce_fx="sum")
         self.add_state("masked_count", default=count.clone(), dist_reduce_fx="sum")
-        for name in ("col_count", "col_sum", "col_sum_sq", "col_sse"):  # (1, D) per batch
+        for name in self.summed_lists:  # (1, D) per batch
             self.add_state(name, default=[], dist_reduce_fx="cat")
 
     def update(self, preds: Tensor, target: Tensor) -> None:

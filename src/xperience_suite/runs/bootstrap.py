@@ -131,6 +131,7 @@ def metric_replicates(suite, inputs: MetricInputs, primary: str,
         return counts @ values / np.maximum(counts.sum(1), 1)
     states = _per_sample_states(suite, metric, name, args, kwargs)
     like = {k: getattr(metric, k) for k in states}
+    like = {k: v[0] if isinstance(v, list) else v for k, v in like.items()}  # a summed list
     drawn = {k: torch.as_tensor(counts @ v).to(like[k].dtype).reshape(len(counts), *like[k].shape)
              for k, v in states.items()}
     try:
@@ -144,9 +145,11 @@ def _values_at(metric, primary: str, drawn: dict) -> np.ndarray:
     """``primary`` of ``metric`` at each row of the states ``drawn`` (``{state: (B, ...)}``):
     one ``compute`` on the stacked states when the metric's formula works row-wise (checked
     against single rows), else one ``compute`` per row."""
+    lists = set(getattr(metric, "summed_lists", ()))
+
     def at(states: dict) -> torch.Tensor:
         for k, v in states.items():
-            setattr(metric, k, v)
+            setattr(metric, k, [v] if k in lists else v)  # a summed list: one entry, the sum
         value = type(metric).compute(metric)  # the formula, without the caching wrapper
         return torch.as_tensor(value[primary] if isinstance(value, dict) else value)
 
@@ -220,20 +223,25 @@ def _metric_of(suite, args, kwargs, primary: str):
 
 def _per_sample_states(suite, metric, name: str, args, kwargs) -> dict[str, np.ndarray]:
     """``{state: (n, size)}``: each test sample's contribution to the metric's summed states
-    (one ``update`` per distinct sample: class-label tasks have few)."""
+    (one ``update`` per distinct sample: class-label tasks have few). A list state the metric
+    names in ``summed_lists`` (summed by its ``compute``) counts as a sum: one entry a sample."""
     names = list(metric.metric_state)
-    if any(metric._reductions[k] is not dim_zero_sum for k in names):
+    lists = set(getattr(metric, "summed_lists", ()))
+    if any(metric._reductions[k] is not dim_zero_sum and k not in lists for k in names):
         raise TypeError(f"metric {name} keeps states that are not sums; it cannot be resampled")
     n = len(args[0])
     flat = np.concatenate([t.reshape(n, -1).double().numpy()
                            for t in (*args, *kwargs.values())], axis=1)
     first, inverse = np.unique(flat, axis=0, return_index=True, return_inverse=True)[1:]
-    out = {k: np.zeros((len(first), getattr(metric, k).numel())) for k in names}
+    out = {}
     for row, i in enumerate(first):
         suite.reset()
         suite.update(*(a[i:i + 1] for a in args), **{k: v[i:i + 1] for k, v in kwargs.items()})
         for k in names:
-            out[k][row] = getattr(metric, k).reshape(-1).double().numpy()
+            value = getattr(metric, k)
+            value = torch.cat(value) if isinstance(value, list) else value
+            out.setdefault(k, np.zeros((len(first), value.numel())))[row] = \
+                value.reshape(-1).double().numpy()
     return {k: v[inverse.reshape(-1)] for k, v in out.items()}
 
 
