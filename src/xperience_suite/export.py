@@ -19,7 +19,7 @@ from .episode import load_episode
 from .errors import XperienceError
 from .features.extract import extract_window_set
 from .features.variants import VARIANTS, apply_variant
-from .owned import refuse_foreign
+from .owned import EXPORT, refuse_foreign
 from .sample import ensure_sample_episode
 
 
@@ -40,12 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         root = ensure_sample_episode() if args.episode_dir is None else Path(args.episode_dir)
         episode = load_episode(root)
-        refuse_foreign(Path(args.out), args.overwrite, "--overwrite")  # before extracting
+        refuse_foreign(Path(args.out), args.overwrite, "--overwrite", EXPORT)  # before extracting
         ws = extract_window_set(episode, cache_dir=args.cache_dir, progress=not args.quiet,
                                 use_cache=not args.no_cache)
         out = export_window_set(ws, args.out, args.features, overwrite=args.overwrite)
     except XperienceError as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # e.g. a parent of --out is a file: the system's reason, one line
+        print(f"error: cannot write the export: {err}", file=sys.stderr)
         return 2
     print(f"exported {ws.num_windows} windows x {len(apply_variant(ws.block_names, args.features))}"
           f" blocks ({args.features}) to {out}")

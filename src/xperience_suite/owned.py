@@ -2,8 +2,11 @@
 
 A folder the framework writes (a generated episode, an exported window folder, a run folder)
 gets ``.xperience_suite_outputs.json``: ``{"tool": ..., "files": {relative path: [size,
-mtime_ns]}}``. A listed file whose size and modification time still match is provably ours; any
-other entry of the folder (a user's ``caption.json``, notes, a file the user edited since) is not.
+mtime_ns, tool]}}``. A listed file whose size and modification time still match is provably ours;
+any other entry of the folder (a user's ``caption.json``, notes, a file the user edited since) is
+not. Each tool (``TOOLS``) replaces or deletes only the files it wrote itself: a run pointed at a
+generated episode's folder, or an export into one, never deletes the episode (another tool's
+files are foreign to it). A listed path that leaves the folder (``../x``) is ignored.
 """
 
 from __future__ import annotations
@@ -19,38 +22,55 @@ from .io import atomic_write_text
 MARKER = ".xperience_suite_outputs.json"
 log = logging.getLogger(__name__)
 
+#: the tools that write folders, as their files are listed (``tool`` of every function here)
+RUN, SAMPLE, EXPORT, SELECT, REPORT = TOOLS = (
+    "xperience_suite.run", "xperience_suite.sample", "xperience_suite.export",
+    "xperience_suite.select", "xperience_suite.report")
+
 
 def _stat(path: Path) -> list[int]:
     st = path.stat()
     return [int(st.st_size), int(st.st_mtime_ns)]
 
 
-def _listed(folder: Path) -> dict[str, list[int]]:
+def _inside(rel: str) -> bool:
+    path = Path(rel)
+    return bool(rel) and not path.is_absolute() and ".." not in path.parts
+
+
+def _listed(folder: Path) -> dict[str, list]:
+    """``{relative path: [size, mtime_ns, tool]}`` of the folder's list (an entry of the older
+    ``[size, mtime_ns]`` form takes the list's ``tool``); entries outside the folder are left
+    out."""
     try:
         data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
-        return {str(k): list(v) for k, v in data["files"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        default = str(data.get("tool", ""))
+        return {str(k): [int(v[0]), int(v[1]), str(v[2]) if len(v) > 2 else default]
+                for k, v in data["files"].items() if _inside(str(k))}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
         return {}
 
 
-def own_files(folder: str | Path) -> list[str]:
-    """Relative paths of the files in ``folder`` that the framework provably wrote."""
+def own_files(folder: str | Path, tool: str | None = None) -> list[str]:
+    """Relative paths of the files in ``folder`` that the framework provably wrote (``tool``:
+    only those that tool wrote)."""
     folder = Path(folder)
     out = []
-    for rel, stat in _listed(folder).items():
+    for rel, (size, mtime, writer) in _listed(folder).items():
         path = folder / rel
-        if path.is_file() and not path.is_symlink() and _stat(path) == stat:
+        if (tool is None or writer == tool) and path.is_file() and not path.is_symlink() \
+                and _stat(path) == [size, mtime]:
             out.append(rel)
     return out
 
 
-def foreign_files(folder: str | Path, limit: int | None = None) -> list[str]:
-    """Relative paths of the files under ``folder`` that the framework did not provably write
-    (the marker itself excluded; at most ``limit``); ``[]`` for a missing or empty folder."""
+def foreign_files(folder: str | Path, tool: str, limit: int | None = None) -> list[str]:
+    """Relative paths of the files under ``folder`` that ``tool`` did not provably write (the
+    marker itself excluded; at most ``limit``); ``[]`` for a missing or empty folder."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    own = set(own_files(folder)) | {MARKER}
+    own = set(own_files(folder, tool)) | {MARKER}
     found = []
     for root, dirs, files in os.walk(folder):
         dirs.sort()
@@ -63,14 +83,14 @@ def foreign_files(folder: str | Path, limit: int | None = None) -> list[str]:
     return found
 
 
-def refuse_foreign(folder: str | Path, overwrite: bool, option: str) -> None:
-    """Raise ``XperienceError`` when ``folder`` holds files the framework did not write and
+def refuse_foreign(folder: str | Path, overwrite: bool, option: str, tool: str) -> None:
+    """Raise ``XperienceError`` when ``folder`` holds files ``tool`` did not write and
     ``overwrite`` is off; ``option`` names the override (e.g. ``--overwrite``)."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise XperienceError("the output path is a file", file=folder, key="out",
                              expected="a folder (new, empty, or written by this tool)")
-    foreign = foreign_files(folder, limit=4)
+    foreign = foreign_files(folder, tool, limit=4)
     if foreign and not overwrite:
         shown = ", ".join(foreign[:3]) + (" ..." if len(foreign) > 3 else "")
         raise XperienceError(f"refusing to write into a folder holding files this tool did not "
@@ -79,13 +99,14 @@ def refuse_foreign(folder: str | Path, overwrite: bool, option: str) -> None:
                                       f"the files it writes and deletes nothing)")
 
 
-def refuse_foreign_names(folder: str | Path, names, what: str,
+def refuse_foreign_names(folder: str | Path, names, what: str, tool: str,
                          expected: str = "move those files away, or write into another folder"
                          ) -> None:
-    """Before ``what`` writes the files ``names`` into ``folder``: raise ``XperienceError`` when
-    one of them exists and the framework cannot prove it wrote it (a user's file of that name)."""
+    """Before ``what`` (``tool``) writes the files ``names`` into ``folder``: raise
+    ``XperienceError`` when one of them exists and ``tool`` cannot prove it wrote it (a user's
+    file of that name, or another tool's)."""
     folder = Path(folder)
-    own = set(own_files(folder))
+    own = set(own_files(folder, tool))
     foreign = [n for n in names if (folder / n).exists() and n not in own]
     if foreign:
         raise XperienceError(f"{what} would replace {', '.join(foreign)}, which this framework "
@@ -93,23 +114,25 @@ def refuse_foreign_names(folder: str | Path, names, what: str,
                              expected=expected)
 
 
-def remove_own(folder: str | Path, keep=()) -> list[str]:
-    """Delete the files of ``folder`` that the framework provably wrote (except ``keep``) and
-    forget them; returns what was deleted. Files it cannot prove it wrote are left alone."""
+def remove_own(folder: str | Path, tool: str, keep=()) -> list[str]:
+    """Delete the files of ``folder`` that ``tool`` provably wrote (except ``keep``) and forget
+    them; returns what was deleted. Files it cannot prove it wrote (a user's, another tool's: a
+    generated episode's, when a run is pointed at its folder) are left alone."""
     folder = Path(folder)
     keep = set(keep)
-    removed = [rel for rel in own_files(folder) if rel not in keep]
+    removed = [rel for rel in own_files(folder, tool) if rel not in keep]
     for rel in removed:
         (folder / rel).unlink(missing_ok=True)
     listed = {k: v for k, v in _listed(folder).items() if k not in removed}
     if (folder / MARKER).is_file():
-        _write_marker(folder, listed)
+        _write_marker(folder, listed, tool)
     return removed
 
 
-def record_outputs(folder: str | Path, files, tool: str = "xperience_suite") -> None:
+def record_outputs(folder: str | Path, files, tool: str) -> None:
     """Add ``files`` (names relative to ``folder``, or absolute paths inside it) to the folder's
-    list of files the framework wrote, with their current size and modification time. A path
+    list of files the framework wrote, as ``tool``'s, with their current size and modification
+    time; the other tools' entries stay theirs. A path
     built as ``folder / name`` is relative to the working directory, not to ``folder``: pass
     ``name`` (or an absolute path), as a relative ``folder`` would otherwise list nothing."""
     folder = Path(folder)
@@ -123,10 +146,11 @@ def record_outputs(folder: str | Path, files, tool: str = "xperience_suite") -> 
             log.warning("%s is not listed as written by this framework (no such file)", path)
             continue
         rel = path.resolve().relative_to(base).as_posix()  # ValueError: a caller's bug
-        listed[rel] = _stat(path)
+        listed[rel] = [*_stat(path), tool]
     _write_marker(folder, listed, tool)
 
 
-def _write_marker(folder: Path, files: dict, tool: str = "xperience_suite") -> None:
+def _write_marker(folder: Path, files: dict, tool: str) -> None:
+    """The list, ``tool`` naming its last writer (each entry names its own)."""
     atomic_write_text(folder / MARKER, json.dumps({"tool": tool, "files": files}, indent=1,
                                                   sort_keys=True))

@@ -78,6 +78,13 @@ def test_bad_folders_raise_naming_file_and_key(complete_windows, tmp_path):
     (out / "windows.csv").write_text("\n".join(lines[:-1]) + "\n")
     with pytest.raises(XperienceError, match="windows.csv"):
         load_exported_windows(out)
+    (out / "windows.csv").write_bytes(b"\xff\xfe not utf-8 \x00")
+    with pytest.raises(XperienceError, match="windows.csv"):
+        load_exported_windows(out)
+    data = (out / "shared_windows.npz").read_bytes()
+    (out / "shared_windows.npz").write_bytes(data[: len(data) // 2])  # a half-copied file
+    with pytest.raises(XperienceError, match="shared_windows.npz"):
+        load_exported_windows(out)
     with pytest.raises(XperienceError, match="shared_windows.npz"):
         load_exported_windows(tmp_path / "empty")
 

@@ -64,6 +64,52 @@ def test_a_relative_out_is_its_own_folder_on_the_rerun(tmp_path, monkeypatch):
     assert main(args) == 0
 
 
+def test_one_tool_never_claims_anothers_folder(tmp_path, capsys):
+    """A generated episode's files are the sample tool's, not the exporter's: an export into
+    that folder is refused (the episode is the user's data now), and the sample tool refuses an
+    exported folder; with ``--overwrite`` each writes beside the other and deletes nothing."""
+    from xperience_suite.export import main as export_main
+
+    ep = tmp_path / "ep"
+    assert main(["--out", str(ep), "--frames", "40"]) == 0
+    before = {p.name: p.read_bytes() for p in ep.iterdir() if p.is_file()}
+    assert export_main([str(ep), "--out", str(ep), "--quiet", "--no-cache"]) == 2
+    assert "annotation.hdf5" in capsys.readouterr().err
+    assert export_main([str(ep), "--out", str(ep), "--quiet", "--no-cache", "--overwrite"]) == 0
+    assert all((ep / n).read_bytes() == b for n, b in before.items() if n != ".xperience_suite_outputs.json")
+    out = tmp_path / "windows"
+    assert export_main([str(ep), "--out", str(out), "--quiet", "--no-cache"]) == 0
+    exported = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert main(["--out", str(out), "--frames", "40"]) == 2
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == exported
+
+
+def test_an_out_under_a_file_is_one_line(tmp_path, capsys):
+    """``--out afile/sub`` (a parent is a file): the system's reason in one line, exit 2, for
+    the sample generator and the exporter alike; the file is left as it was."""
+    from xperience_suite.export import main as export_main
+    from xperience_suite.runs.selection import best_target
+    from xperience_suite.errors import XperienceError
+
+    blocker = tmp_path / "afile"
+    blocker.write_text("mine")
+    assert main(["--out", str(blocker / "sub"), "--frames", "20"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write the episode" in err and str(blocker) in err
+    assert main(["--out", str(tmp_path / "ep"), "--frames", "40"]) == 0
+    capsys.readouterr()
+    assert export_main([str(tmp_path / "ep"), "--out", str(blocker / "sub"), "--quiet",
+                        "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write the export" in err and "Traceback" not in err
+    try:
+        best_target(blocker / "best.yaml")
+        raise AssertionError("select.write_best under a file was not refused")
+    except XperienceError as refused:
+        assert refused.key == "select.write_best"
+    assert blocker.read_text() == "mine"
+
+
 def test_episode_set_refuses_a_users_manifest(tmp_path, capsys):
     folder = tmp_path / "set"
     folder.mkdir()

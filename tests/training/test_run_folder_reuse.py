@@ -114,6 +114,31 @@ def test_checkpoints_are_claimed_by_name_never_by_time_stamp(tmp_path, episode_d
     assert users.read_bytes() == b"the user's own weights"
 
 
+def test_a_run_in_a_generated_episodes_folder_deletes_none_of_it(tmp_path):
+    """The sample tool's files are foreign to a run: a run (twice) into the folder of the
+    episode it reads leaves every episode file as it was; an entry of the folder's list that
+    points outside the folder (``../x``) is never followed."""
+    import json as _json
+
+    from xperience_suite.owned import MARKER, SAMPLE, own_files
+    from xperience_suite.sample import generate_episode
+
+    ep = generate_episode(tmp_path / "ep", seed=2, frames=400)
+    before = {p.name: p.read_bytes() for p in ep.iterdir() if p.is_file() and p.name != MARKER}
+    victim = tmp_path / "victim.txt"
+    victim.write_text("outside the run folder")
+    marker = _json.loads((ep / MARKER).read_text())
+    st = victim.stat()
+    marker["files"]["../victim.txt"] = [st.st_size, st.st_mtime_ns, "xperience_suite.run"]
+    (ep / MARKER).write_text(_json.dumps(marker))
+    for task in ("timeline_action", "temporal_order"):
+        run_training(compose_train(ep, ["data=episode", f"data.root={ep}", "head=minimal",
+                                        "head.gd_steps=5", *TINY, f"task={task}"]))
+    assert {n: (ep / n).read_bytes() for n in before} == before
+    assert "annotation.hdf5" in own_files(ep, SAMPLE)
+    assert victim.read_text() == "outside the run folder"
+
+
 @pytest.mark.parametrize("name", ["predictions.npz", "confusion_matrix.png"])
 def test_outputs_it_cannot_prove_it_wrote_are_refused(tmp_path, episode_dir, name):
     """A fixed output name, a figure's among them (the run would redraw it)."""

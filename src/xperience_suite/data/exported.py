@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import csv
 import json
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +34,7 @@ from ..errors import XperienceError
 from ..features.manifest import read_manifest, subset_window_set, write_manifest
 from ..features.variants import apply_variant
 from ..io import staged_folder
-from ..owned import record_outputs, refuse_foreign, remove_own
+from ..owned import EXPORT, record_outputs, refuse_foreign, remove_own
 from ..windows.labels import window_majority_labels, window_objects
 from ..windows.window_set import WindowLabels, WindowSet
 
@@ -62,12 +64,12 @@ def export_window_set(ws: WindowSet, out_dir: str | Path, variant: str = "all",
     """Write ``ws``'s blocks of ``variant`` to ``out_dir`` (created); returns ``out_dir``.
     Refuses a folder holding files it did not write unless ``overwrite`` (module docstring)."""
     final = Path(out_dir)
-    refuse_foreign(final, overwrite, "--overwrite")
+    refuse_foreign(final, overwrite, "--overwrite", EXPORT)
     with staged_folder(final) as out:
         _write_export(ws, out, variant)
         record_outputs(out, [NPZ, MANIFEST, WINDOWS_CSV, OBJECTS_CSV, MODALITIES],
-                       tool="xperience_suite.export")
-        remove_own(final)
+                       tool=EXPORT)
+        remove_own(final, EXPORT)
     return final
 
 
@@ -109,7 +111,7 @@ def _read_csv(path: Path, columns: list[str], rows: int) -> list[dict]:
                 raise XperienceError("CSV lacks columns", file=path, key=",".join(lacking),
                                      expected=f"columns {columns}")
             data = list(reader)
-    except (OSError, csv.Error) as err:
+    except (OSError, csv.Error, UnicodeDecodeError) as err:
         raise XperienceError(f"cannot read CSV ({err})", file=path,
                              expected=f"columns {columns}") from None
     if len(data) != rows:
@@ -141,7 +143,7 @@ def load_exported_windows(folder: str | Path) -> WindowSet:
             num_frames = int(npz["num_frames"]) if "num_frames" in npz.files else \
                 int(ends.max(initial=0))
             episode_id = str(npz["episode_id"]) if "episode_id" in npz.files else folder.name
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         raise XperienceError(f"cannot read window features ({err})", file=npz_path,
                              expected="an .npz with X, starts, ends") from None
     if X.ndim != 2:

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from ..io import atomic_write_json, atomic_write_text
-from ..owned import own_files, record_outputs, refuse_foreign_names
+from ..owned import REPORT, own_files, record_outputs, refuse_foreign_names
 from ..runs.wandb_logging import log_sweep_table
 from .ablation import BASELINE, summarize
 from .ablation_markdown import render_markdown
@@ -31,7 +31,7 @@ def build_report(sweep_dir: str | Path, baseline: str = BASELINE,
     out = {"csv": sweep_dir / CSV_NAME, "summary": sweep_dir / SUMMARY_NAME,
            "markdown": sweep_dir / MARKDOWN_NAME, "heatmap": sweep_dir / HEATMAP,
            "bars": sweep_dir / BARS}
-    refuse_foreign_names(sweep_dir, [p.name for p in out.values()], "the sweep report")
+    refuse_foreign_names(sweep_dir, [p.name for p in out.values()], "the sweep report", REPORT)
     columns = write_sweep_csv(rows, out["csv"])
     summary = summarize(rows, baseline=baseline)
     summary["sweep_dir"] = str(sweep_dir)
@@ -39,7 +39,7 @@ def build_report(sweep_dir: str | Path, baseline: str = BASELINE,
     drawn = [name for name, plot in PLOTS.items() if _draw(plot, summary, sweep_dir / name)]
     atomic_write_text(out["markdown"], render_markdown(summary, str(sweep_dir), drawn))
     record_outputs(sweep_dir, [CSV_NAME, SUMMARY_NAME, MARKDOWN_NAME, *drawn],
-                   tool="xperience_suite.report")
+                   tool=REPORT)
     if wandb_logger and wandb_logger.get("wandb"):
         log_sweep_table(sweep_dir, rows, columns, wandb_logger)
     log.info("sweep report: %d jobs (%d failed) -> %s", len(rows), summary["failed_jobs"],
@@ -56,6 +56,6 @@ def _draw(plot, summary: dict, path: Path) -> bool:
     except Exception as err:  # noqa: BLE001  (matplotlib's many ways to refuse a figure)
         log.warning("%s not drawn: %s: %s", path.name, type(err).__name__, err)
         drawn = False
-    if not drawn and path.name in own_files(path.parent):  # stale: an earlier report's
+    if not drawn and path.name in own_files(path.parent, REPORT):  # stale: an earlier report's
         path.unlink()
     return drawn

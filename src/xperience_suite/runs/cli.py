@@ -13,7 +13,7 @@ from omegaconf import DictConfig
 
 from ..errors import XperienceError
 from ..io import atomic_write_json
-from ..owned import own_files, record_outputs
+from ..owned import RUN, own_files, record_outputs
 from ..plugins import import_modules
 from ..tasks import get_task
 from .run_outputs import file_loggers, record_run_outputs
@@ -71,7 +71,7 @@ def _record(cfg: DictConfig, err: BaseException, started_ns: int,
     if trace:
         record["traceback"] = trace
     path = out / "metrics.json"
-    if path.exists() and "metrics.json" not in own_files(out) and \
+    if path.exists() and "metrics.json" not in own_files(out, RUN) and \
             path.stat().st_mtime_ns < started_ns:
         log.error("job failed: %s (its record is not written: %s holds a metrics.json this "
                   "framework did not write)", record["error"], out)
@@ -82,5 +82,5 @@ def _record(cfg: DictConfig, err: BaseException, started_ns: int,
     except Exception:  # noqa: BLE001
         loggers = []
     record_run_outputs(out, started_ns, loggers)
-    record_outputs(out, ["metrics.json"], tool="xperience_suite.run")
+    record_outputs(out, ["metrics.json"], tool=RUN)
     log.error("job failed: %s", record["error"])

@@ -12,7 +12,7 @@ import numpy as np
 from omegaconf import DictConfig
 
 from ..io import atomic_write, atomic_write_csv, atomic_write_json
-from ..owned import record_outputs, refuse_foreign_names, remove_own
+from ..owned import RUN, record_outputs, refuse_foreign_names, remove_own
 from ..tasks.base import TaskData
 from ..windows.window_set import WindowSet
 from .figures import FIGURES, FigureInputs, write_figures
@@ -96,11 +96,11 @@ def clear_previous_run(out_dir: Path, keep: Path | None = None, loggers=()) -> l
         kept = []
         if keep is not None and Path(keep).resolve().is_relative_to(folder.path.resolve()):
             kept = [Path(keep).resolve().relative_to(folder.path.resolve()).as_posix()]
-        removed += remove_own(folder.path, keep=kept)
+        removed += remove_own(folder.path, RUN, keep=kept)
         names = [n for n in folder.fixed if n not in kept]
         names += sorted(p.relative_to(folder.path).as_posix() for pattern in folder.merged
                         for p in folder.path.glob(pattern))
-        refuse_foreign_names(folder.path, names, "this run", expected="a new run folder "
+        refuse_foreign_names(folder.path, names, "this run", RUN, expected="a new run folder "
                              "(hydra.run.dir), or move those files away")
     return removed
 
@@ -121,7 +121,7 @@ def record_run_outputs(out_dir: Path, since_ns: int, loggers=(), written=()) -> 
                  if p.is_file() and p.stat().st_mtime_ns >= since_ns]
         files += [p for p in written if p.is_file() and p.is_relative_to(folder.path.resolve())]
         if files or folder.path == Path(out_dir):
-            record_outputs(folder.path, files, tool="xperience_suite.run")
+            record_outputs(folder.path, files, tool=RUN)
 
 
 def checkpoint_files(trainer) -> list[Path]:

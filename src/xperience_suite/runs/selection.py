@@ -42,7 +42,7 @@ from ..heads.datamodule import TaskDataModule
 from ..heads.families import head_family
 from ..heads.registry import head_module_class
 from ..io import atomic_write, atomic_write_json, atomic_write_text
-from ..owned import record_outputs, refuse_foreign_names
+from ..owned import SELECT, record_outputs, refuse_foreign_names
 from ..sweep_jobs import job_order, this_sweeps_jobs
 from ..tasks import Task
 from ..tasks.registry import get_task, task_names
@@ -318,7 +318,12 @@ def best_yaml(chosen: dict[str, dict], note: str, features: str | None = None) -
 
 def best_target(path: Path) -> DictConfig | None:
     """The ``head=best`` config at ``path`` (None when there is no file); refused in one line
-    when the file is something else (checked before the selection fits anything)."""
+    when the file is something else, or its folder cannot be one (checked before the selection
+    fits anything)."""
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise XperienceError("select.write_best lies under a file", file=blocker,
+                             key="select.write_best", expected="a path in a folder")
     if not path.exists():
         return None
     try:
@@ -524,7 +529,7 @@ def run_selection(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
         with open_dict(cfg_tasks[name]):
             cfg_tasks[name].paths.output_dir = str(out_dir)
         check_config(cfg_tasks[name], "train")
-    refuse_foreign_names(out_dir, SELECTION_FILES, "the head selection")  # so does a user's file
+    refuse_foreign_names(out_dir, SELECTION_FILES, "the head selection", SELECT)  # so does a user's file
     if sel_cfg.get("write_best"):
         best_target(Path(str(sel_cfg.write_best)))
     rows, skipped, errors = [], {}, []
@@ -549,7 +554,7 @@ def run_selection(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
     atomic_write_json(out_dir / "selection.json", {"chosen": chosen, "skipped": skipped,
                                                    "trials": [plain_row(r) for r in rows]})
     write_trial_replicates(out_dir / REPLICATES, rows)
-    record_outputs(out_dir, SELECTION_FILES, tool="xperience_suite.select")
+    record_outputs(out_dir, SELECTION_FILES, tool=SELECT)
     for task, w in chosen.items():
         log.info("%s -> %s (val %s %.4f%s)", task, w["candidate"], w["metric"], w["val_score"],
                  f"; {margin_text(w)}" if margin_text(w) else "")
@@ -579,11 +584,11 @@ class SelectionSweepReport(Callback):
                 rows.append({**row, "candidate": f"{job.name}: {row['candidate']}"})
         if rows:
             try:
-                refuse_foreign_names(sweep, SWEEP_FILES, "the sweep's trial table")
+                refuse_foreign_names(sweep, SWEEP_FILES, "the sweep's trial table", SELECT)
             except XperienceError as err:
                 log.error("sweep trial table not written: %s", err)
                 return
             atomic_write_text(sweep / "trials.csv", trials_csv(rows))
             atomic_write_text(sweep / "SELECTION.md", selection_markdown(rows, {}))
-            record_outputs(sweep, SWEEP_FILES, tool="xperience_suite.select")
+            record_outputs(sweep, SWEEP_FILES, tool=SELECT)
             log.info("sweep trial table: %s", sweep / "SELECTION.md")

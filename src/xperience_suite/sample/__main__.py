@@ -91,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     except XperienceError as err:
         print(err, file=sys.stderr)
         return 2
+    except OSError as err:  # e.g. a parent of --out is a file: the system's reason, one line
+        print(f"cannot write the episode: {err}", file=sys.stderr)
+        return 2
     print(result)
     return 0
 

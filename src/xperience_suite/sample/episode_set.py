@@ -33,7 +33,7 @@ from ..cores import usable_cores
 from ..episode.manifest import manifest_rows
 from ..errors import XperienceError
 from ..io import atomic_write_json, atomic_write_text, staged_folder
-from ..owned import own_files, record_outputs, refuse_foreign, remove_own
+from ..owned import SAMPLE, own_files, record_outputs, refuse_foreign, remove_own
 from ..progress import progress_bar
 from .activities import SCRIPTS
 from .generate import generate_episode
@@ -125,7 +125,7 @@ def generate_episode_set(out_dir: str | Path, episodes: int = 32, seed: int = 0,
     out = Path(out_dir)
     started = (out / SET_FILE).is_file()
     if not started:
-        refuse_foreign(out, overwrite, "overwrite=true")
+        refuse_foreign(out, overwrite, "overwrite=true", SAMPLE)
     manifest = manifest_text(plans)
     _check_manifest(out / MANIFEST_NAME, manifest, overwrite)
     out.mkdir(parents=True, exist_ok=True)
@@ -156,7 +156,7 @@ def generate_episode_set(out_dir: str | Path, episodes: int = 32, seed: int = 0,
     if bar is not None:
         bar.close()
     path = atomic_write_text(out / MANIFEST_NAME, manifest)
-    record_outputs(out, [SET_FILE, MANIFEST_NAME], tool="xperience_suite.sample")
+    record_outputs(out, [SET_FILE, MANIFEST_NAME], tool=SAMPLE)
     return path
 
 
@@ -172,7 +172,7 @@ def manifest_text(plans: list[EpisodePlan]) -> str:
 
 def _check_manifest(path: Path, text: str, overwrite: bool) -> None:
     """Refuse to replace a manifest the generator cannot prove it wrote (unless ``overwrite``)."""
-    if overwrite or not path.is_file() or path.name in own_files(path.parent):
+    if overwrite or not path.is_file() or path.name in own_files(path.parent, SAMPLE):
         return
     try:
         same = path.read_text(encoding="utf-8") == text
@@ -188,7 +188,7 @@ def _complete(folder: Path, trust_folders: bool) -> bool:
     (``trust_folders``: resuming a set it started, without overwrite) any existing folder."""
     if not folder.is_dir():
         return False
-    return trust_folders or "annotation.hdf5" in own_files(folder)
+    return trust_folders or "annotation.hdf5" in own_files(folder, SAMPLE)
 
 
 def read_manifest(path: str | Path) -> list[dict]:
@@ -210,7 +210,7 @@ def _generate_one(root: str, plan: EpisodePlan, preset: str) -> str:
     with staged_folder(final) as tmp:  # into a folder the user had (overwrite): same-named files
         generate_episode(tmp, seed=plan.seed, preset=preset, frames=plan.frames, options=plan.options,
                          activity=script)
-        remove_own(final)
+        remove_own(final, SAMPLE)
     return str(final)
 
 

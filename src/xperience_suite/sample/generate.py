@@ -14,7 +14,7 @@ from ..cores import usable_cores
 from ..episode.episode import AUDIO_VIDEO, VIDEO_NAMES
 from ..errors import XperienceError
 from ..io import staged_folder
-from ..owned import record_outputs, refuse_foreign, remove_own
+from ..owned import SAMPLE, record_outputs, refuse_foreign, remove_own
 from .annotation import write_annotation
 from .audio import synthesize
 from .caption import build_caption
@@ -54,10 +54,10 @@ def generate_episode(out_dir: str | Path, *, seed: int = 0, preset: str = "small
     wrote there before are replaced or removed, nothing else is ever deleted.
     """
     out = Path(out_dir)
-    refuse_foreign(out, overwrite, "--overwrite / overwrite=true")
+    refuse_foreign(out, overwrite, "--overwrite / overwrite=true", SAMPLE)
     with staged_folder(out) as tmp:
         _write_episode(tmp, seed=seed, preset=preset, frames=frames, options=options, activity=activity)
-        remove_own(out)
+        remove_own(out, SAMPLE)
     return out
 
 
@@ -117,7 +117,7 @@ def _write_episode(out_dir: str | Path, *, seed: int = 0, preset: str = "small",
     audio = None if options.no_audio else np.stack([wave, 0.85 * wave])
     _write_videos(out, views, cfg, motion, blobs, light, audio, options)
     record_outputs(out, [p.name for p in out.iterdir() if p.is_file()],
-                   tool="xperience_suite.sample")
+                   tool=SAMPLE)
     return out
 
 
