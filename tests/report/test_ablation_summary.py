@@ -62,6 +62,8 @@ def test_the_markdown_says_why_there_is_no_delta():
     text = render_markdown(lost, "s", [])
     assert "has a result for both the baseline `all`" in text
     assert "bootstrap replicates" not in text
+    no_base = summarize([row("temporal_order", "no_audio", 0.6, metric="f1")])
+    assert "ran no `all` variant" in render_markdown(no_base, "s", [])
 
 
 def test_seed_aggregates_and_failed_seeds():

@@ -89,6 +89,12 @@ def test_report_cli_rebuilds_the_report(seed_sweep, capsys):
     assert "ABLATION.md" in capsys.readouterr().out
 
 
+def test_report_cli_refuses_a_baseline_the_sweep_did_not_run(seed_sweep, capsys):
+    assert report_main([str(seed_sweep), "--baseline", "bogus"]) == 2
+    err = capsys.readouterr().err
+    assert "no variant 'bogus'" in err and "--baseline" in err and err.count("\n") == 1
+
+
 def test_report_cli_rejects_a_folder_without_jobs(tmp_path, capsys):
     assert report_main([str(tmp_path)]) == 2
     assert "metrics.json" in capsys.readouterr().err

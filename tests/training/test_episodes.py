@@ -79,3 +79,24 @@ def test_evaluate_scores_the_held_out_episodes_again(tmp_path, episode_set):
         f"data.root={episode_set}", "split=episodes"]))
     assert ev["num_test"] == trained["num_test"]
     assert ev["metrics"] == trained["metrics"]
+
+
+def test_a_split_column_with_an_unknown_value_is_refused(caplog):
+    """A typo in the manifest's split column ("banana") is one line naming the episode, not a
+    silent fall back to seeded fractions; a column filled for some episodes only says so."""
+    from pathlib import Path
+
+    from xperience_suite.data.splits import assign_episode_splits
+    from xperience_suite.store.discover import EpisodeRef
+
+    fractions = {"train": 0.5, "val": 0.0, "test": 0.5}
+    refs = [EpisodeRef("a", Path("a"), "banana"), EpisodeRef("b", Path("b"), "test")]
+    with pytest.raises(XperienceError, match="episode a has split 'banana'"):
+        assign_episode_splits(refs, fractions, seed=0)
+    given = [EpisodeRef("a", Path("a"), "train"), EpisodeRef("b", Path("b"), "test")]
+    assert assign_episode_splits(given, fractions, seed=0) == {"a": "train", "b": "test"}
+    partial = [EpisodeRef("a", Path("a"), "train"), EpisodeRef("b", Path("b"), ""),
+               EpisodeRef("c", Path("c"), "")]
+    with caplog.at_level("WARNING"):
+        out = assign_episode_splits(partial, fractions, seed=0)
+    assert sorted(out) == ["a", "b", "c"] and "split for 1 of 3 episodes" in caplog.text

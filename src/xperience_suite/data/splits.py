@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -10,14 +11,29 @@ from ..errors import XperienceError
 from ..io import atomic_write_csv
 
 SPLITS = ("train", "val", "test")
+log = logging.getLogger("xperience_suite")
 
 
 def assign_episode_splits(refs, fractions: dict[str, float], seed: int) -> dict[str, str]:
     """``{episode_id: split}``: a manifest's own ``split`` column when every episode has one,
-    else seeded fractions over sessions (an episode without a session is its own group)."""
+    else seeded fractions over sessions (an episode without a session is its own group). A
+    split that is none of ``SPLITS`` (a typo) is refused; a column filled for some episodes only
+    is set aside for the fractions with a warning line."""
     given = {r.episode_id: r.split for r in refs}
+    bad = {e: s for e, s in given.items() if s and s not in SPLITS}
+    if bad:
+        eid, value = next(iter(bad.items()))
+        raise XperienceError(f"episode {eid} has split {value!r} in the manifest"
+                             + (f" ({len(bad)} episodes with such values)" if len(bad) > 1
+                                else ""), key="split",
+                             expected=f"one of {', '.join(SPLITS)}, or empty for every episode "
+                                      "(then split.fractions decide)")
     if all(s in SPLITS for s in given.values()):
         return given
+    if any(given.values()):
+        log.warning("the manifest gives a split for %d of %d episodes, not all: its split column "
+                    "is set aside and split.fractions decide",
+                    sum(bool(s) for s in given.values()), len(given))
     groups: dict[str, list[str]] = {}
     for r in refs:
         groups.setdefault(r.session or f"episode:{r.episode_id}", []).append(r.episode_id)

@@ -68,6 +68,10 @@ def _delta(c: dict | None) -> str:
 
 
 def _significance_lines(summary: dict) -> list[str]:
+    if summary["baseline"] not in summary["variants"]:
+        return [f"No delta: the sweep ran no `{summary['baseline']}` variant to take deltas "
+                f"against (`python -m xperience_suite.report DIR --baseline <variant>` picks "
+                f"one of {', '.join(summary['variants'])}).", ""]
     if not [v for v in summary["variants"] if v != summary["baseline"]]:
         return [f"No delta: the sweep ran no feature variant besides the baseline "
                 f"`{summary['baseline']}`.", ""]

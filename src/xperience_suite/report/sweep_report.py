@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from ..errors import XperienceError
 from ..io import atomic_write_json, atomic_write_text
 from ..owned import REPORT, own_files, record_outputs, refuse_foreign_names
 from ..runs.wandb_logging import log_sweep_table
@@ -28,6 +29,10 @@ def build_report(sweep_dir: str | Path, baseline: str = BASELINE,
     names that the framework cannot prove it wrote is refused, not replaced."""
     sweep_dir = Path(sweep_dir)
     rows = collect_rows(sweep_dir)
+    variants = sorted({str(r["features"]) for r in rows if r.get("features")})
+    if baseline != BASELINE and baseline not in variants:  # a name the user gave: a typo?
+        raise XperienceError(f"the sweep has no variant {baseline!r}", file=sweep_dir,
+                             key="--baseline", expected=f"one of {', '.join(variants)}")
     out = {"csv": sweep_dir / CSV_NAME, "summary": sweep_dir / SUMMARY_NAME,
            "markdown": sweep_dir / MARKDOWN_NAME, "heatmap": sweep_dir / HEATMAP,
            "bars": sweep_dir / BARS}
