@@ -94,3 +94,63 @@ def test_episodes_that_fail_extraction_are_degenerate_and_listed(tmp_path, episo
         listed = {r["episode_id"]: r for r in csv.DictReader(f)}
     assert "extraction failed" in listed["broken_episode"]["dropped"]
     assert listed[rows[0]["episode_id"]]["dropped"] == ""
+
+
+def _patched_build(monkeypatch, task_name, change):
+    """``task.build`` with ``change(data)`` applied to what it builds (before any fit)."""
+    from xperience_suite.tasks import get_task
+
+    task = get_task(task_name)
+    original = task.build
+
+    def build(ws, variant, params):
+        data = original(ws, variant, params)
+        change(data)
+        return data
+
+    monkeypatch.setattr(task, "build", build)
+
+
+def _set_x(data, value):
+    x = np.array(data.x, dtype=np.float32, copy=True)
+    value(x)
+    data.x = x
+
+
+@pytest.mark.parametrize("task,change,words", [
+    ("timeline_action", lambda d: _set_x(d, lambda x: x.__setitem__((int(d.test_idx[0]), 0),
+                                                                    np.inf)),
+     ["non-finite", "input values", "test samples"]),
+    ("timeline_action", lambda d: _set_x(d, lambda x: x.__setitem__(slice(None), 1.0)),
+     ["every input column is constant", "train samples"]),
+    ("modality_reconstruction", lambda d: d.y.__setitem__(slice(None), 0.5),
+     ["every test target is the same value", "r2"]),
+])
+def test_inputs_and_targets_that_carry_nothing_are_degenerate(tmp_path, episode_dir, caplog,
+                                                              monkeypatch, task, change, words):
+    """One infinite input value; every input row the same (not zero); constant targets (R^2 is
+    then 1 or 0 by its edge rule, whatever the head does)."""
+    caplog.set_level(logging.INFO, logger="xperience_suite")
+    _patched_build(monkeypatch, task, change)
+    summary = run_training(compose_train(tmp_path, [
+        "data=episode", f"data.root={episode_dir}", f"task={task}", *MINIMAL]))
+    _check(tmp_path, summary, caplog, words)
+
+
+def test_a_checkpoint_with_nan_weights_evaluates_as_degenerate(tmp_path, episode_dir, caplog):
+    """Its predictions' confidences are NaN: the evaluation says so instead of ``ok``."""
+    import torch
+
+    from xperience_suite.runs.evaluation import run_evaluation
+
+    from .conftest import compose_eval
+
+    run_training(compose_train(tmp_path / "run", [
+        "data=episode", f"data.root={episode_dir}", "task=timeline_action", *MINIMAL]))
+    ckpt = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)
+    ckpt["state_dict"] = {k: torch.full_like(v, float("nan")) if v.is_floating_point() and
+                          "weight" in k else v for k, v in ckpt["state_dict"].items()}
+    torch.save(ckpt, tmp_path / "nan.ckpt")
+    caplog.set_level(logging.INFO, logger="xperience_suite")
+    summary = run_evaluation(compose_eval(tmp_path / "eval", [f"ckpt_path={tmp_path / 'nan.ckpt'}"]))
+    _check(tmp_path / "eval", summary, caplog, ["non-finite", "confidence"])

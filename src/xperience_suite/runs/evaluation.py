@@ -141,7 +141,7 @@ def run_evaluation(cfg: DictConfig) -> dict:
                     "checkpoint": str(cfg.ckpt_path), "evaluated_split":
                         "test" if len(data.test_idx) < len(data.y) else "all",
                     "error": None, "total_seconds": time.perf_counter() - t0})
-    mark_status(summary, task, data, ws)
+    mark_status(summary, task, data, ws, module.test_predictions())
     preds = module.test_predictions()
     write_predictions(out_dir, data, data.test_idx, preds["pred"], preds["confidence"],
                       preds["target"], data.class_names)

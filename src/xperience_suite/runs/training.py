@@ -268,7 +268,7 @@ def run_training(cfg: DictConfig) -> dict:
     summary.update({**head_record(cfg.head), "features": features_of(cfg), "seed": int(cfg.seed),
                     "episode_id": ws.episode_id, "data_source": cfg.data.source,
                     "error": None, "fit_seconds": fit_seconds})
-    mark_status(summary, task, data, ws)
+    mark_status(summary, task, data, ws, module.test_predictions())
     if has_val:
         summary["validation"] = validation
     summary["world_size"] = trainer.world_size
@@ -303,12 +303,13 @@ def run_training(cfg: DictConfig) -> dict:
     return summary
 
 
-def mark_status(summary: dict, task: Task, data: TaskData, ws: WindowSet) -> None:
-    """``status`` ``ok`` or ``degenerate`` (``runs.degenerate``); the reasons and the lesser
-    problems join ``warnings``."""
+def mark_status(summary: dict, task: Task, data: TaskData, ws: WindowSet,
+                preds: dict | None = None) -> None:
+    """``status`` ``ok`` or ``degenerate`` (``runs.degenerate``; ``preds``: the head's test
+    predictions); the reasons and the lesser problems join ``warnings``."""
     dims = [ws.block(n).dim for _, n in data.layout] if all(
         n in ws.block_names for _, n in data.layout) else None
-    reasons, notes = assess(task, data, summary, dims)
+    reasons, notes = assess(task, data, summary, dims, preds)
     summary["warnings"] = list(summary.get("warnings", [])) + notes + \
         [f"degenerate: {r}" for r in reasons]
     summary["status"] = "degenerate" if reasons else "ok"
