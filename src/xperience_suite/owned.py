@@ -11,6 +11,7 @@ files are foreign to it). A listed path that leaves the folder (``../x``) is ign
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import logging
 import os
@@ -114,13 +115,15 @@ def refuse_foreign_names(folder: str | Path, names, what: str, tool: str,
                              expected=expected)
 
 
-def remove_own(folder: str | Path, tool: str, keep=()) -> list[str]:
-    """Delete the files of ``folder`` that ``tool`` provably wrote (except ``keep``) and forget
-    them; returns what was deleted. Files it cannot prove it wrote (a user's, another tool's: a
-    generated episode's, when a run is pointed at its folder) are left alone."""
+def remove_own(folder: str | Path, tool: str, keep=(), patterns=None) -> list[str]:
+    """Delete the files of ``folder`` that ``tool`` provably wrote (except ``keep``; only those
+    matching one of ``patterns``, ``fnmatch`` style, when given) and forget them; returns what
+    was deleted. Files it cannot prove it wrote (a user's, another tool's: a generated
+    episode's, when a run is pointed at its folder) are left alone."""
     folder = Path(folder)
     keep = set(keep)
-    removed = [rel for rel in own_files(folder, tool) if rel not in keep]
+    removed = [rel for rel in own_files(folder, tool) if rel not in keep and (
+        patterns is None or any(fnmatch.fnmatchcase(rel, p) for p in patterns))]
     for rel in removed:
         (folder / rel).unlink(missing_ok=True)
     listed = {k: v for k, v in _listed(folder).items() if k not in removed}

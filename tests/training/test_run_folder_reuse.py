@@ -217,3 +217,23 @@ def test_a_job_that_failed_after_logging_does_not_block_the_next(tmp_path, episo
     summary = cli.guarded(run_training, cfg)
     assert summary is not None and summary["status"] == "ok"
     assert "final/macro_f1" in (run / "csv" / "metrics.csv").read_text()
+
+
+def test_a_list_of_the_older_form_cannot_make_a_run_delete_an_episode(tmp_path):
+    """A folder list written before each entry named its tool (one ``tool`` for the folder, here
+    "run", as an older run into an episode folder left it): a run deletes only names a run
+    writes, so the episode's files stay."""
+    import json as _json
+
+    from xperience_suite.owned import MARKER
+    from xperience_suite.sample import generate_episode
+
+    ep = generate_episode(tmp_path / "ep", seed=2, frames=400)
+    before = {p.name: p.read_bytes() for p in ep.iterdir() if p.is_file() and p.name != MARKER}
+    marker = _json.loads((ep / MARKER).read_text())
+    marker = {"tool": "xperience_suite.run",
+              "files": {k: v[:2] for k, v in marker["files"].items()}}  # the older form
+    (ep / MARKER).write_text(_json.dumps(marker))
+    run_training(compose_train(ep, ["data=episode", f"data.root={ep}", "head=minimal",
+                                    "head.gd_steps=5", *TINY, "task=timeline_action"]))
+    assert {n: (ep / n).read_bytes() for n in before} == before

@@ -96,7 +96,10 @@ def clear_previous_run(out_dir: Path, keep: Path | None = None, loggers=()) -> l
         kept = []
         if keep is not None and Path(keep).resolve().is_relative_to(folder.path.resolve()):
             kept = [Path(keep).resolve().relative_to(folder.path.resolve()).as_posix()]
-        removed += remove_own(folder.path, RUN, keep=kept)
+        # only names a run writes: a list written before it named each file's tool cannot
+        # make a run delete anything else
+        removed += remove_own(folder.path, RUN, keep=kept,
+                              patterns=(*folder.fixed, *folder.merged, "*.ckpt"))
         names = [n for n in folder.fixed if n not in kept]
         names += sorted(p.relative_to(folder.path).as_posix() for pattern in folder.merged
                         for p in folder.path.glob(pattern))
