@@ -35,7 +35,9 @@ def test_blend_averages_the_minimal_head_and_the_mlp(tmp_path, episode_dir, task
         episode_dir, task, "blend", f"head.linear_weight={weight}")))
     run_training(compose_train(minimal_dir, _overrides(episode_dir, task, "minimal")))
     run_training(compose_train(tmp_path / "mlp", _overrides(episode_dir, task, "mlp")))
-    assert summary["status"] == "ok" and summary["head"] == "blend"
+    assert summary["head"] == "blend"
+    # this small episode is in contact throughout: its contact score is trivial, not ok
+    assert summary["status"] == ("degenerate" if task == "contact_prediction" else "ok")
     blend, minimal, mlp = _state(blend_dir), _state(minimal_dir), _state(tmp_path / "mlp")
     # the linear member is the minimal head's fit, on the same scaled inputs; the MLP member is
     # head=mlp's network for the same seed, draw for draw
