@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import torch
 
 from ..heads.streaming import x_chunks
 from ..tasks import Task, TaskData
@@ -94,17 +95,20 @@ def _inputs(data: TaskData, block_dims, reasons: list[str], notes: list[str]) ->
     for split, idx in (("train", data.train_idx), ("test", data.test_idx)):
         if not len(idx):
             continue
-        live = np.zeros(data.input_dim, dtype=bool)
-        low = np.full(data.input_dim, np.inf)
-        high = np.full(data.input_dim, -np.inf)
+        live = torch.zeros(data.input_dim, dtype=torch.bool)
+        low = torch.full((data.input_dim,), float("inf"))
+        high = torch.full((data.input_dim,), float("-inf"))
         bad = 0
         for chunk in x_chunks(data.x, np.sort(np.asarray(idx, dtype=np.int64))):
-            live |= (chunk != 0).any(dim=0).numpy()
-            values = chunk.double().numpy()
-            finite = np.isfinite(values)
-            bad += int((~finite).sum())
-            low = np.minimum(low, np.where(finite, values, np.inf).min(0))
-            high = np.maximum(high, np.where(finite, values, -np.inf).max(0))
+            live |= (chunk != 0).any(dim=0)
+            lo, hi = chunk.amin(0), chunk.amax(0)  # NaN and inf reach these: the usual chunk,
+            if not (torch.isfinite(lo).all() and torch.isfinite(hi).all()):  # all finite, is
+                finite = torch.isfinite(chunk)  # read without a copy (4,096 rows a chunk)
+                bad += int((~finite).sum())
+                lo = chunk.masked_fill(~finite, float("inf")).amin(0)
+                hi = chunk.masked_fill(~finite, float("-inf")).amax(0)
+            low, high = torch.minimum(low, lo), torch.maximum(high, hi)
+        live, low, high = live.numpy(), low.numpy(), high.numpy()
         if bad:
             reasons.append(f"{bad} input values are non-finite (NaN/inf) in the {split} "
                            "samples: what the head makes of them is meaningless")
