@@ -8,16 +8,16 @@ run left behind.
 - ``sweep_temporaries(folder)``: removes ``.tmp-*`` / ``.old-*`` entries of dead processes on this
   host (or older than a day from another host, or unnamed by this scheme).
 - ``file_digest(path)``: blake2b of a whole file, read in chunks.
-- ``atomic_write_bytes``, ``atomic_write_text``, ``atomic_write_csv``; ``publish_folder(tmp, final)``: a finished temp
-  folder renamed into place, or merged file by file into an existing one (never deleting);
-  ``staged_folder(final)``: a temp folder to fill, published on success, removed on error.
+- ``atomic_write_bytes``, ``atomic_write_text``, ``atomic_write_csv``;
+  ``publish_folder(tmp, final)``: a finished temp folder renamed into place, or merged file by
+  file into an existing one (never deleting); ``staged_folder(final)``: a temp folder to fill,
+  published on success, removed on error.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-from io import StringIO
 import json
 import os
 import shutil
@@ -25,6 +25,7 @@ import socket
 import tempfile
 import time
 import uuid
+from io import StringIO
 from pathlib import Path
 from contextlib import contextmanager
 from typing import Callable, Iterator

@@ -79,6 +79,11 @@ def summarize(rows: list[dict], baseline: str = BASELINE, seed: int = 0) -> dict
             "study": _study(cells, heads, baseline, rng)}
 
 
+def compared_variants(summary: dict) -> list[str]:
+    """The variants a delta is taken for: every one but the baseline."""
+    return [v for v in summary["variants"] if v != summary["baseline"]]
+
+
 def find_cell(summary: dict, task: str, features: str, head: str) -> dict | None:
     for c in summary["cells"]:
         if (c["task"], c["features"], c["head"]) == (task, features, head):

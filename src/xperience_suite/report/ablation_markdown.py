@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .ablation import find_cell
+from .ablation import compared_variants, find_cell
 
 
 def render_markdown(summary: dict, sweep_dir: str, plots: list[str]) -> str:
@@ -72,7 +72,7 @@ def _significance_lines(summary: dict) -> list[str]:
         return [f"No delta: the sweep ran no `{summary['baseline']}` variant to take deltas "
                 f"against (`python -m xperience_suite.report DIR --baseline <variant>` picks "
                 f"one of {', '.join(summary['variants'])}).", ""]
-    if not [v for v in summary["variants"] if v != summary["baseline"]]:
+    if not compared_variants(summary):
         return [f"No delta: the sweep ran no feature variant besides the baseline "
                 f"`{summary['baseline']}`.", ""]
     if not any(c.get("delta") for c in summary["cells"]):

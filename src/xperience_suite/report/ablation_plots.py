@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io import atomic_write
-from .ablation import find_cell
+from .ablation import compared_variants, find_cell
 
 HEATMAP = "delta_heatmap.png"
 BARS = "head_comparison.png"
@@ -27,7 +27,7 @@ def _pyplot():
 def delta_matrix(summary: dict, head: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """``(tasks, variants)`` signed deltas (NaN where missing/failed), significance marks, and
     the variant columns (every variant except the baseline)."""
-    variants = [v for v in summary["variants"] if v != summary["baseline"]]
+    variants = compared_variants(summary)
     d = np.full((len(summary["tasks"]), len(variants)), np.nan)
     sig = np.zeros(d.shape, dtype=bool)
     for i, t in enumerate(summary["tasks"]):
@@ -41,7 +41,7 @@ def delta_matrix(summary: dict, head: str) -> tuple[np.ndarray, np.ndarray, list
 
 def plot_delta_heatmap(summary: dict, path: Path) -> Path | None:
     """None (nothing drawn) when the sweep has no variant besides the baseline: no deltas."""
-    if not [v for v in summary["variants"] if v != summary["baseline"]]:
+    if not compared_variants(summary):
         return None
     plt = _pyplot()
     heads = summary["heads"]

@@ -29,19 +29,21 @@ def build_report(sweep_dir: str | Path, baseline: str = BASELINE,
     names that the framework cannot prove it wrote is refused, not replaced."""
     sweep_dir = Path(sweep_dir)
     rows = collect_rows(sweep_dir)
-    variants = sorted({str(r["features"]) for r in rows if r.get("features")})
-    if baseline != BASELINE and baseline not in variants:  # a name the user gave: a typo?
+    summary = summarize(rows, baseline=baseline)
+    if baseline != BASELINE and baseline not in summary["variants"]:  # a name given: a typo?
         raise XperienceError(f"the sweep has no variant {baseline!r}", file=sweep_dir,
-                             key="--baseline", expected=f"one of {', '.join(variants)}")
+                             key="--baseline",
+                             expected=f"one of {', '.join(summary['variants'])}")
     out = {"csv": sweep_dir / CSV_NAME, "summary": sweep_dir / SUMMARY_NAME,
            "markdown": sweep_dir / MARKDOWN_NAME, "heatmap": sweep_dir / HEATMAP,
            "bars": sweep_dir / BARS}
     refuse_foreign_names(sweep_dir, [p.name for p in out.values()], "the sweep report", REPORT)
     columns = write_sweep_csv(rows, out["csv"])
-    summary = summarize(rows, baseline=baseline)
     summary["sweep_dir"] = str(sweep_dir)
     atomic_write_json(out["summary"], summary, indent=2)
     drawn = [name for name, plot in PLOTS.items() if _draw(plot, summary, sweep_dir / name)]
+    out = {kind: path for kind, path in out.items() if path.name not in PLOTS or
+           path.name in drawn}  # a plot not drawn is not among the report's files
     atomic_write_text(out["markdown"], render_markdown(summary, str(sweep_dir), drawn))
     record_outputs(sweep_dir, [CSV_NAME, SUMMARY_NAME, MARKDOWN_NAME, *drawn],
                    tool=REPORT)

@@ -130,8 +130,8 @@ def metric_replicates(suite, inputs: MetricInputs, primary: str,
         values = _per_query(metric, primary)
         return counts @ values / np.maximum(counts.sum(1), 1)
     states = _per_sample_states(suite, metric, name, args, kwargs)
-    like = {k: getattr(metric, k) for k in states}
-    like = {k: v[0] if isinstance(v, list) else v for k, v in like.items()}  # a summed list
+    like = {k: getattr(metric, k) for k in states}  # a summed list: its one entry
+    like = {k: v[0] if isinstance(v, list) else v for k, v in like.items()}
     drawn = {k: torch.as_tensor(counts @ v).to(like[k].dtype).reshape(len(counts), *like[k].shape)
              for k, v in states.items()}
     try:

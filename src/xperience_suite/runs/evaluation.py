@@ -141,8 +141,8 @@ def run_evaluation(cfg: DictConfig) -> dict:
                     "checkpoint": str(cfg.ckpt_path), "evaluated_split":
                         "test" if len(data.test_idx) < len(data.y) else "all",
                     "error": None, "total_seconds": time.perf_counter() - t0})
-    mark_status(summary, task, data, ws, module.test_predictions())
     preds = module.test_predictions()
+    mark_status(summary, task, data, ws, preds)
     write_predictions(out_dir, data, data.test_idx, preds["pred"], preds["confidence"],
                       preds["target"], data.class_names)
     summary.update(primary_interval(module, data, summary["primary_metric"], out_dir))

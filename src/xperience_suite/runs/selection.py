@@ -529,7 +529,8 @@ def run_selection(cfg: DictConfig, overrides: list[str] | None = None) -> dict:
         with open_dict(cfg_tasks[name]):
             cfg_tasks[name].paths.output_dir = str(out_dir)
         check_config(cfg_tasks[name], "train")
-    refuse_foreign_names(out_dir, SELECTION_FILES, "the head selection", SELECT)  # so does a user's file
+    # so does a user's file of its names
+    refuse_foreign_names(out_dir, SELECTION_FILES, "the head selection", SELECT)
     if sel_cfg.get("write_best"):
         best_target(Path(str(sel_cfg.write_best)))
     rows, skipped, errors = [], {}, []

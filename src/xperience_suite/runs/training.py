@@ -268,13 +268,13 @@ def run_training(cfg: DictConfig) -> dict:
     summary.update({**head_record(cfg.head), "features": features_of(cfg), "seed": int(cfg.seed),
                     "episode_id": ws.episode_id, "data_source": cfg.data.source,
                     "error": None, "fit_seconds": fit_seconds})
-    mark_status(summary, task, data, ws, module.test_predictions())
+    preds = module.test_predictions()
+    mark_status(summary, task, data, ws, preds)
     if has_val:
         summary["validation"] = validation
     summary["world_size"] = trainer.world_size
     if trainer.global_rank != 0:  # DDP: only global rank 0 writes the run folder
         return summary
-    preds = module.test_predictions()
     write_predictions(out_dir, data, data.test_idx, preds["pred"], preds["confidence"],
                       preds["target"], data.class_names)
     summary.update(primary_interval(module, data, summary["primary_metric"], out_dir))
